@@ -4,9 +4,9 @@
 package tools
 
 import (
+	_ "github.com/containerd/nri/pkg/adaptation"
 	_ "github.com/containerd/nri/pkg/api"
 	_ "github.com/containerd/nri/pkg/stub"
-	_ "github.com/containerd/nri/pkg/adaptation"
 	_ "github.com/google/go-cmp/cmp"
 	_ "github.com/jaypipes/ghw"
 	_ "github.com/prometheus/client_golang/prometheus"
@@ -15,8 +15,8 @@ import (
 	_ "github.com/vishvananda/netns"
 	_ "k8s.io/api/resource/v1"
 	_ "k8s.io/apimachinery/pkg/util/validation/field"
-	_ "k8s.io/client-go/kubernetes/fake"
 	_ "k8s.io/client-go/applyconfigurations/resource/v1"
+	_ "k8s.io/client-go/kubernetes/fake"
 	_ "k8s.io/dynamic-resource-allocation/deviceattribute"
 	_ "k8s.io/dynamic-resource-allocation/kubeletplugin"
 	_ "k8s.io/dynamic-resource-allocation/resourceslice"
