@@ -4,52 +4,51 @@ package v1alpha1
 // first, then ResourceClaim configs. Within interface, each set field overrides on its own
 // (a class fixes the MTU, a claim picks the name); every other top-level field is replaced
 // as a whole when a later config sets it (a claim's addresses replace the class's, never
-// mix with them). Nil configs are skipped; the result never aliases an input's slices.
+// mix with them). A list set to empty (addresses: []) replaces too, clearing the earlier
+// one. Nil configs are skipped; the result shares no pointer or slice with any input.
 func Merge(configs ...*NetworkConfig) *NetworkConfig {
 	out := &NetworkConfig{}
 	out.APIVersion, out.Kind = APIVersion, KindNetworkConfig
-	for _, c := range configs {
-		if c == nil {
+	for _, in := range configs {
+		if in == nil {
 			continue
 		}
+		c := in.DeepCopy()
 		out.Interface = mergeInterface(out.Interface, c.Interface)
 		if c.VLAN != nil {
-			v := *c.VLAN
-			out.VLAN = &v
+			out.VLAN = c.VLAN
 		}
 		if c.Addresses != nil {
-			out.Addresses = append([]string(nil), c.Addresses...)
+			out.Addresses = c.Addresses
 		}
 		if c.IPAM != nil {
-			v := *c.IPAM
-			out.IPAM = &v
+			out.IPAM = c.IPAM
 		}
 		if c.Routes != nil {
-			out.Routes = append([]RouteConfig(nil), c.Routes...)
+			out.Routes = c.Routes
 		}
 		if c.Rules != nil {
-			out.Rules = append([]RuleConfig(nil), c.Rules...)
+			out.Rules = c.Rules
 		}
 		if c.VRF != nil {
-			v := *c.VRF
-			out.VRF = &v
+			out.VRF = c.VRF
 		}
 		if c.SRIOV != nil {
-			v := *c.SRIOV
-			out.SRIOV = &v
+			out.SRIOV = c.SRIOV
 		}
 	}
 	return out
 }
 
+// mergeInterface overlays the set fields of over (already a private copy) on base.
 func mergeInterface(base, over *InterfaceConfig) *InterfaceConfig {
 	if over == nil {
 		return base
 	}
-	out := InterfaceConfig{}
-	if base != nil {
-		out = *base
+	if base == nil {
+		return over
 	}
+	out := *base
 	if over.Name != nil {
 		out.Name = over.Name
 	}

@@ -5,24 +5,35 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // NetworkConfig describes how one allocated network device is configured inside the pod.
 // Pointers mark optional values whose zero is itself meaningful (an MTU of 0 is an error,
 // not "unset").
+//
+// This version decodes and validates every field but implements only passthrough
+// interfaces with name, MTU, MAC, static addresses and routes. Setting interface.mode to
+// anything but passthrough, or setting vlan, ipam, rules, vrf or sriov, makes the driver
+// refuse to prepare the device with a "not implemented yet in this version" error (see
+// UnsupportedFields), rather than hand the pod a half-configured interface.
 type NetworkConfig struct {
 	metav1.TypeMeta `json:",inline"`
 
 	// Interface is the netdev as the pod sees it: name, MTU, MAC and how it is derived.
 	Interface *InterfaceConfig `json:"interface,omitempty"`
 	// VLAN tags the interface's traffic (hardware VLAN on a VF, or an 802.1Q sub-interface).
+	// Not implemented yet in this version.
 	VLAN *VLANConfig `json:"vlan,omitempty"`
-	// Addresses are static addresses in CIDR form, IPv4 or IPv6.
+	// Addresses are static addresses in CIDR form (address/prefix length), IPv4 or IPv6.
 	Addresses []string `json:"addresses,omitempty"`
 	// IPAM names a cluster-wide pool to allocate an address from.
+	// Not implemented yet in this version.
 	IPAM *IPAMConfig `json:"ipam,omitempty"`
 	// Routes are added in the pod's network namespace once the interface is up.
 	Routes []RouteConfig `json:"routes,omitempty"`
 	// Rules are policy-routing rules added in the pod's network namespace.
+	// Not implemented yet in this version.
 	Rules []RuleConfig `json:"rules,omitempty"`
 	// VRF enslaves the interface to a VRF device created in the pod's network namespace.
+	// Not implemented yet in this version.
 	VRF *VRFConfig `json:"vrf,omitempty"`
 	// SRIOV are virtual-function settings applied on the PF before the VF moves.
+	// Not implemented yet in this version.
 	SRIOV *SRIOVConfig `json:"sriov,omitempty"`
 }
 
@@ -33,22 +44,32 @@ const (
 	// ModePassthrough moves the device itself into the pod (the default).
 	ModePassthrough InterfaceMode = "passthrough"
 	// ModeMacvlan creates a macvlan sub-interface of the device in the pod.
+	// Not implemented yet in this version.
 	ModeMacvlan InterfaceMode = "macvlan"
 	// ModeIPvlan creates an ipvlan sub-interface of the device in the pod.
+	// Not implemented yet in this version.
 	ModeIPvlan InterfaceMode = "ipvlan"
 	// ModeVLAN creates an 802.1Q sub-interface of the device in the pod.
+	// Not implemented yet in this version.
 	ModeVLAN InterfaceMode = "vlan"
 )
 
+// InterfaceModes lists every mode Validate accepts, in documentation order.
+var InterfaceModes = []InterfaceMode{ModePassthrough, ModeMacvlan, ModeIPvlan, ModeVLAN}
+
 // InterfaceConfig is the netdev as the pod sees it.
 type InterfaceConfig struct {
-	// Name inside the pod; defaults to net1, net2, ... in request order.
+	// Name inside the pod. When omitted, the driver assigns net1, net2, ... in request
+	// order, skipping names other interfaces of the pod take explicitly
+	// (see AssignInterfaceNames).
 	Name *string `json:"name,omitempty"`
-	// MTU inside the pod; at least 68 and at most the parent device's MTU.
+	// MTU inside the pod; at least 68, at most 65535 and at most the parent device's MTU.
+	// Omitted: the device keeps its MTU.
 	MTU *int32 `json:"mtu,omitempty"`
-	// MAC is a unicast hardware address to set on the interface.
+	// MAC is a unicast 6-byte hardware address to set on the interface.
+	// Omitted: the device keeps its address.
 	MAC string `json:"mac,omitempty"`
-	// Mode defaults to passthrough.
+	// Mode defaults to passthrough, the only mode implemented in this version.
 	Mode InterfaceMode `json:"mode,omitempty"`
 }
 
@@ -56,46 +77,61 @@ type InterfaceConfig struct {
 type VLANProtocol string
 
 const (
-	VLANProtocol8021Q  VLANProtocol = "802.1Q"
+	// VLANProtocol8021Q is the customer VLAN tag (TPID 0x8100).
+	VLANProtocol8021Q VLANProtocol = "802.1Q"
+	// VLANProtocol8021AD is the service VLAN tag of QinQ (TPID 0x88a8).
 	VLANProtocol8021AD VLANProtocol = "802.1ad"
 )
 
-// VLANConfig tags traffic with a VLAN.
+// VLANProtocols lists every VLAN protocol Validate accepts.
+var VLANProtocols = []VLANProtocol{VLANProtocol8021Q, VLANProtocol8021AD}
+
+// VLANConfig tags traffic with a VLAN. Not implemented yet in this version.
 type VLANConfig struct {
 	// ID is required, 1..4094.
 	ID *int32 `json:"id,omitempty"`
-	// QoS is the 802.1p priority, 0..7.
+	// QoS is the 802.1p priority, 0..7; omitted means 0.
 	QoS *int32 `json:"qos,omitempty"`
 	// Protocol defaults to 802.1Q.
 	Protocol VLANProtocol `json:"protocol,omitempty"`
 }
 
-// IPAMConfig selects an address pool.
+// IPAMConfig selects an address pool. Not implemented yet in this version.
 type IPAMConfig struct {
+	// Pool is the name of the pool, a DNS label.
 	Pool string `json:"pool"`
 }
 
 // RouteConfig is one route in the pod's network namespace.
 type RouteConfig struct {
-	// Destination in CIDR form; 0.0.0.0/0 or ::/0 for a default route.
+	// Destination is a network in CIDR form (host bits clear); 0.0.0.0/0 or ::/0 for a
+	// default route.
 	Destination string `json:"destination"`
 	// Gateway must be reachable from an address of the same family on this interface.
+	// Omitted: the destination is directly connected to the interface.
 	Gateway string `json:"gateway,omitempty"`
-	// Table is the routing table, 0 meaning main.
+	// Table is the routing table; omitted or 0 means main (254). 255 (local) is refused.
 	Table *int32 `json:"table,omitempty"`
 }
 
 // RuleConfig is one policy-routing rule in the pod's network namespace.
+// Not implemented yet in this version.
 type RuleConfig struct {
+	// Priority orders the rule; omitted lets the kernel pick one.
 	Priority *int32 `json:"priority,omitempty"`
-	From     string `json:"from,omitempty"`
-	To       string `json:"to,omitempty"`
-	Table    *int32 `json:"table,omitempty"`
+	// From matches the source network (CIDR, host bits clear).
+	From string `json:"from,omitempty"`
+	// To matches the destination network (CIDR, host bits clear).
+	To string `json:"to,omitempty"`
+	// Table is the routing table to look up; required, at least 1.
+	Table *int32 `json:"table,omitempty"`
 }
 
-// VRFConfig names a VRF device and its routing table.
+// VRFConfig names a VRF device and its routing table. Not implemented yet in this version.
 type VRFConfig struct {
-	Name  string `json:"name"`
+	// Name of the VRF device in the pod; follows the interface name rules.
+	Name string `json:"name"`
+	// Table is the VRF's routing table; required, at least 1 and not 253, 254 or 255.
 	Table *int32 `json:"table,omitempty"`
 }
 
@@ -103,18 +139,29 @@ type VRFConfig struct {
 type LinkState string
 
 const (
-	LinkStateAuto    LinkState = "auto"
-	LinkStateEnable  LinkState = "enable"
+	// LinkStateAuto makes the VF follow the PF's link.
+	LinkStateAuto LinkState = "auto"
+	// LinkStateEnable forces the VF's link up.
+	LinkStateEnable LinkState = "enable"
+	// LinkStateDisable forces the VF's link down.
 	LinkStateDisable LinkState = "disable"
 )
 
-// SRIOVConfig are VF settings applied on the PF.
+// LinkStates lists every VF link state Validate accepts.
+var LinkStates = []LinkState{LinkStateAuto, LinkStateEnable, LinkStateDisable}
+
+// SRIOVConfig are VF settings applied on the PF. Not implemented yet in this version.
 type SRIOVConfig struct {
-	SpoofCheck    *bool     `json:"spoofCheck,omitempty"`
-	Trust         *bool     `json:"trust,omitempty"`
-	MinTxRateMbps *int32    `json:"minTxRateMbps,omitempty"`
-	MaxTxRateMbps *int32    `json:"maxTxRateMbps,omitempty"`
-	LinkState     LinkState `json:"linkState,omitempty"`
-	// Driver rebinds the VF, e.g. vfio-pci for DPDK.
+	// SpoofCheck drops frames whose source MAC is not the VF's.
+	SpoofCheck *bool `json:"spoofCheck,omitempty"`
+	// Trust lets the VF change its MAC and enter promiscuous mode.
+	Trust *bool `json:"trust,omitempty"`
+	// MinTxRateMbps is the guaranteed transmit rate; 0 means none.
+	MinTxRateMbps *int32 `json:"minTxRateMbps,omitempty"`
+	// MaxTxRateMbps caps the transmit rate; 0 means no cap.
+	MaxTxRateMbps *int32 `json:"maxTxRateMbps,omitempty"`
+	// LinkState is auto, enable or disable; omitted leaves the VF's link state alone.
+	LinkState LinkState `json:"linkState,omitempty"`
+	// Driver rebinds the VF, e.g. vfio-pci for DPDK; omitted keeps the VF's driver.
 	Driver string `json:"driver,omitempty"`
 }

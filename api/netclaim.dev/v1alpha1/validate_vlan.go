@@ -1,0 +1,27 @@
+package v1alpha1
+
+import (
+	"slices"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+func validateVLAN(v *VLANConfig, path *field.Path) field.ErrorList {
+	if v == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	switch {
+	case v.ID == nil:
+		errs = append(errs, field.Required(path.Child("id"), "set the VLAN ID, 1..4094"))
+	case *v.ID < 1 || *v.ID > 4094:
+		errs = append(errs, field.Invalid(path.Child("id"), *v.ID, "must be between 1 and 4094 (0 means untagged and 4095 is reserved)"))
+	}
+	if v.QoS != nil && (*v.QoS < 0 || *v.QoS > 7) {
+		errs = append(errs, field.Invalid(path.Child("qos"), *v.QoS, "must be between 0 and 7 (the 802.1p priority)"))
+	}
+	if v.Protocol != "" && !slices.Contains(VLANProtocols, v.Protocol) {
+		errs = append(errs, field.NotSupported(path.Child("protocol"), v.Protocol, VLANProtocols))
+	}
+	return errs
+}

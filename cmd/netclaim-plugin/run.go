@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/dynamic-resource-allocation/kubeletplugin"
+	"k8s.io/klog/v2"
+
+	"github.com/netclaim/netclaim/pkg/checkpoint"
+	"github.com/netclaim/netclaim/pkg/claimstatus"
+	"github.com/netclaim/netclaim/pkg/driver"
+	"github.com/netclaim/netclaim/pkg/netdev"
+	"github.com/netclaim/netclaim/pkg/nri"
+	"github.com/netclaim/netclaim/pkg/version"
+)
+
+func run(ctx context.Context, o options) error {
+	logger := klog.FromContext(ctx)
+	if o.nodeName == "" {
+		return errors.New("--node-name (or NODE_NAME) is required")
+	}
+	client, err := kubeClient(o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	store, err := checkpoint.Open(filepath.Join(o.stateDir, "checkpoint.json"))
+	if err != nil {
+		return err
+	}
+	host, err := netdev.OpenHost()
+	if err != nil {
+		return fmt.Errorf("opening the host network namespace: %w", err)
+	}
+	defer host.Close()
+
+	inv := newInventory(o.hostRoot, o.nodeName)
+	if _, err := inv.rescan(ctx); err != nil {
+		return err
+	}
+
+	status := claimstatus.NewWriter(client, version.DriverName)
+	attacher := nri.New(nri.Config{SocketPath: o.nriSocket, PluginIndex: o.nriIndex, Checkpoint: store, Host: host, Status: status})
+	drv, err := driver.New(driver.Config{
+		DriverName: version.DriverName,
+		NodeName:   o.nodeName,
+		Checkpoint: store,
+		CDIDir:     o.cdiDir,
+		Devices:    inv.lookup,
+		Detacher:   attacher,
+	})
+	if err != nil {
+		return err
+	}
+	helper, err := kubeletplugin.Start(ctx, drv,
+		kubeletplugin.DriverName(version.DriverName),
+		kubeletplugin.NodeName(o.nodeName),
+		kubeletplugin.KubeClient(client),
+		kubeletplugin.RegistrarDirectoryPath(o.registrarDir),
+		kubeletplugin.PluginDataDirectoryPath(filepath.Join(o.pluginDir, version.DriverName)),
+	)
+	if err != nil {
+		return fmt.Errorf("starting the kubelet plugin: %w", err)
+	}
+	defer helper.Stop()
+	logger.Info("Started", "version", version.Version, "node", o.nodeName, "hostRoot", o.hostRoot)
+
+	var wg sync.WaitGroup
+	wg.Go(func() { status.Run(ctx, 2) })
+	wg.Go(func() { inv.publishLoop(ctx, helper, o.rescanInterval) })
+	wg.Go(func() {
+		if err := attacher.Run(ctx); err != nil {
+			logger.Error(err, "NRI plugin stopped")
+		}
+	})
+	<-ctx.Done()
+	logger.Info("Shutting down")
+	wg.Wait()
+	return nil
+}
+
+func kubeClient(kubeconfig string) (kubernetes.Interface, error) {
+	var cfg *rest.Config
+	var err error
+	if kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+	} else {
+		cfg, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading Kubernetes client config: %w", err)
+	}
+	cfg.UserAgent = "netclaim-plugin/" + version.Version
+	return kubernetes.NewForConfig(cfg)
+}

@@ -1,0 +1,99 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+
+	resourceapi "k8s.io/api/resource/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/pkg/inventory"
+	"github.com/netclaim/netclaim/pkg/version"
+)
+
+// pendingDevice is one allocated device with its merged, validated configuration.
+type pendingDevice struct {
+	result resourceapi.DeviceRequestAllocationResult
+	host   inventory.Device
+	config *v1alpha1.NetworkConfig
+	// ifName is the interface name in the pod, set by assignInterfaceNames.
+	ifName string
+}
+
+// resolveDevices checks every allocated device against the inventory and its merged
+// configuration. All problems of the claim are reported at once, so a user fixes them in
+// one round instead of one per kubelet retry.
+func (d *Driver) resolveDevices(claim *resourceapi.ResourceClaim, allocated []resourceapi.DeviceRequestAllocationResult,
+	configs []requestConfig, owners deviceOwners) ([]pendingDevice, error) {
+	devices := make([]pendingDevice, 0, len(allocated))
+	var errs []error
+	for _, r := range allocated {
+		dev, err := d.resolveDevice(claim, r, configs, owners)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("device %s (request %s): %w", r.Device, r.Request, err))
+			continue
+		}
+		devices = append(devices, dev)
+	}
+	return devices, errors.Join(errs...)
+}
+
+func (d *Driver) resolveDevice(claim *resourceapi.ResourceClaim, r resourceapi.DeviceRequestAllocationResult,
+	configs []requestConfig, owners deviceOwners) (pendingDevice, error) {
+	host, ok := d.cfg.Devices(r.Device)
+	if !ok {
+		return pendingDevice{}, fmt.Errorf("allocated to claim %s/%s but no longer present on node %s: the device went away between allocation and prepare "+
+			"(hot unplug, driver rebind, SR-IOV VF count change); delete the pod so that its claim is allocated again",
+			claim.Namespace, claim.Name, d.cfg.NodeName)
+	}
+	if owner, taken := owners.owner(r.Pool, r.Device); taken {
+		return pendingDevice{}, fmt.Errorf("already prepared for claim %s on this node; one netdev can only be in one pod", owner)
+	}
+	cfg := v1alpha1.Merge(configsFor(configs, r.Request)...)
+	if err := rejectUnsupported(cfg); err != nil {
+		return pendingDevice{}, err
+	}
+	if errs := cfg.Validate(v1alpha1.ValidationContext{ParentMTU: host.MTU}); len(errs) > 0 {
+		return pendingDevice{}, fieldErrors(errs)
+	}
+	if err := requireNetdev(host, cfg); err != nil {
+		return pendingDevice{}, err
+	}
+	return pendingDevice{result: r, host: host, config: cfg}, nil
+}
+
+// rejectUnsupported refuses fields the API accepts but this build cannot carry out yet:
+// silently ignoring a VLAN or a VF setting would put the pod on the wrong network.
+func rejectUnsupported(cfg *v1alpha1.NetworkConfig) error {
+	var errs []error
+	for _, f := range cfg.UnsupportedFields() {
+		errs = append(errs, fmt.Errorf("field %s is not implemented yet in netclaim %s: remove it from the DeviceClass or ResourceClaim config", f, version.Version))
+	}
+	return errors.Join(errs...)
+}
+
+// fieldErrors keeps each validation error separate (each names its field).
+func fieldErrors(list field.ErrorList) error {
+	errs := make([]error, len(list))
+	for i, e := range list {
+		errs[i] = fmt.Errorf("config %w", e)
+	}
+	return errors.Join(errs...)
+}
+
+// requireNetdev refuses a device without a network interface: a VF bound to vfio-pci
+// (for DPDK) has no netdev to move into the pod or to stack a sub-interface on.
+func requireNetdev(host inventory.Device, cfg *v1alpha1.NetworkConfig) error {
+	if host.IfName != "" {
+		return nil
+	}
+	mode := v1alpha1.ModePassthrough
+	if cfg.Interface != nil && cfg.Interface.Mode != "" {
+		mode = cfg.Interface.Mode
+	}
+	return fmt.Errorf("interface.mode %s needs a network interface, but %s %s is bound to driver %q and has none; "+
+		"userspace (vfio-pci/DPDK) devices are not supported yet: bind the device to its kernel network driver, "+
+		"or select devices with an ifName attribute in the DeviceClass",
+		mode, host.Kind, host.PCIAddress, host.Driver)
+}

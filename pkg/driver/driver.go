@@ -1,0 +1,106 @@
+// Package driver is netclaim's kubelet plugin: it implements kubeletplugin.DRAPlugin.
+//
+// NodePrepareResources runs before the pod's network namespace exists, so prepare only
+// decides: it validates the claim's configuration against the allocated devices, picks the
+// interface names, writes a CDI spec that tells the containers their interface names, and
+// persists a plan.Claim in the checkpoint for the NRI hook to execute. Nothing on the host
+// besides the CDI directory and the checkpoint is touched here.
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/dynamic-resource-allocation/kubeletplugin"
+
+	"github.com/netclaim/netclaim/pkg/checkpoint"
+	"github.com/netclaim/netclaim/pkg/inventory"
+	"github.com/netclaim/netclaim/pkg/plan"
+)
+
+// Config wires a Driver to its node.
+type Config struct {
+	// DriverName is the DRA driver name ("netclaim.dev"); only allocation results and
+	// configs for this driver are handled.
+	DriverName string
+	// NodeName is this node; its pool carries the same name.
+	NodeName string
+	// Checkpoint holds the prepared claims; shared with the NRI plugin.
+	Checkpoint *checkpoint.Store
+	// CDIDir is where per-claim CDI specs are written, e.g. /var/run/cdi.
+	CDIDir string
+	// Devices looks up the current inventory by published device name.
+	Devices func(name string) (inventory.Device, bool)
+	// Detacher restores the devices of an attached claim; nil only in tests that never
+	// unprepare an attached claim.
+	Detacher Detacher
+	// Recorder, when set, receives a Warning event on the claim for every failed prepare.
+	Recorder record.EventRecorder
+	// OnFatalError, when set, is called by HandleError for background errors that retrying
+	// will not fix (see kubeletplugin.ErrRecoverable); main cancels its context there.
+	OnFatalError func(error)
+}
+
+// Detacher brings the devices of an attached claim back to the host. pkg/nri implements it.
+type Detacher interface {
+	DetachClaim(ctx context.Context, c plan.Claim) error
+}
+
+// Driver is the kubelet plugin. Create it with New.
+type Driver struct {
+	cfg Config
+	cdi *cdiSpecs
+
+	// mu serialises prepare and unprepare. Interface names and device exclusivity are
+	// decided against the checkpoint's current content, so two overlapping calls for
+	// the same pod could otherwise both pick net1. The kubelet helper serialises gRPC
+	// calls by default; this keeps the driver correct if that is ever turned off.
+	mu sync.Mutex
+}
+
+var _ kubeletplugin.DRAPlugin = (*Driver)(nil)
+
+// New checks cfg and creates a Driver.
+func New(cfg Config) (*Driver, error) {
+	var missing []error
+	for _, f := range []struct {
+		name  string
+		unset bool
+	}{
+		{"DriverName", cfg.DriverName == ""},
+		{"NodeName", cfg.NodeName == ""},
+		{"Checkpoint", cfg.Checkpoint == nil},
+		{"CDIDir", cfg.CDIDir == ""},
+		{"Devices", cfg.Devices == nil},
+	} {
+		if f.unset {
+			missing = append(missing, fmt.Errorf("driver config: %s is required", f.name))
+		}
+	}
+	if err := errors.Join(missing...); err != nil {
+		return nil, err
+	}
+	specs, err := newCDISpecs(cfg.CDIDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{cfg: cfg, cdi: specs}, nil
+}
+
+// HandleError reports background errors of the kubelet plugin helper (ResourceSlice
+// publishing). Errors that retrying cannot fix go to OnFatalError.
+func (d *Driver) HandleError(ctx context.Context, err error, msg string) {
+	utilruntime.HandleErrorWithContext(ctx, err, msg)
+	if !errors.Is(err, kubeletplugin.ErrRecoverable) && d.cfg.OnFatalError != nil {
+		d.cfg.OnFatalError(fmt.Errorf("%s: %w", msg, err))
+	}
+}
+
+// WatchHealthStatus opts out of device health reporting.
+func (d *Driver) WatchHealthStatus(context.Context, chan<- kubeletplugin.DeviceHealthReport) error {
+	return kubeletplugin.ErrHealthNotSupported
+}

@@ -1,0 +1,177 @@
+package netdev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/vishvananda/netlink"
+)
+
+// Attach moves the device into the network namespace at podNetnsPath and
+// configures it there: name, MTU and MAC in the same message as the move,
+// then addresses, up, routes.
+//
+// It converges: when the device is already in the pod namespace (a repeated
+// hook, or a crash after the move) it fixes whatever differs, adds missing
+// addresses and routes, tolerates those present and returns nil.
+func (h *Host) Attach(ctx context.Context, spec AttachSpec, podNetnsPath string) (err error) {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("attaching %s to %s: %w", spec.Link, podNetnsPath, err)
+	}
+	start := time.Now()
+	want, id, cfg, err := parseAttachSpec(spec)
+	if err != nil {
+		return fmt.Errorf("attaching %s to %s: %w", spec.Link, podNetnsPath, err)
+	}
+	pod, err := openPodConn(podNetnsPath)
+	if err != nil {
+		return fmt.Errorf("attaching %s: %w", spec.Link, err)
+	}
+	defer func() { err = errors.Join(err, closePodConn(pod)) }()
+
+	link, err := h.placeInPod(spec, want, id, pod)
+	if err != nil {
+		return err
+	}
+	if err := h.configureInPod(spec, want, cfg, pod, link); err != nil {
+		return err
+	}
+	logr.FromContextOrDiscard(ctx).V(4).Info("Attached network device", "device", spec.Link.String(),
+		"netns", podNetnsPath, "name", want.name, "duration", time.Since(start))
+	return nil
+}
+
+func parseAttachSpec(spec AttachSpec) (desiredLink, identity, ipConfig, error) {
+	if spec.Target.Name == "" {
+		return desiredLink{}, identity{}, ipConfig{}, errors.New("target interface name is empty")
+	}
+	want := desiredLink{name: spec.Target.Name, mtu: spec.Target.MTU, admin: adminUp}
+	if spec.Target.MTU < 0 {
+		return desiredLink{}, identity{}, ipConfig{}, fmt.Errorf("target MTU %d is negative", spec.Target.MTU)
+	}
+	if spec.Target.HardwareAddr != "" {
+		mac, err := net.ParseMAC(spec.Target.HardwareAddr)
+		if err != nil {
+			return desiredLink{}, identity{}, ipConfig{}, fmt.Errorf("target hardware address %q: %w", spec.Target.HardwareAddr, err)
+		}
+		want.mac = mac
+	}
+	id, err := newIdentity(spec.Link, want.mac)
+	if err != nil {
+		return desiredLink{}, identity{}, ipConfig{}, err
+	}
+	cfg, err := parseIPConfig(spec)
+	if err != nil {
+		return desiredLink{}, identity{}, ipConfig{}, err
+	}
+	return want, id, cfg, nil
+}
+
+// placeInPod moves the device from the host into the pod namespace, or finds
+// it there already, and returns it as the pod namespace sees it.
+func (h *Host) placeInPod(spec AttachSpec, want desiredLink, id identity, pod *conn) (netlink.Link, error) {
+	onHost, err := h.find(id, spec.Link.Name)
+	switch {
+	case errors.Is(err, errNotFound):
+		// Not on the host: a previous Attach may have moved it already.
+		link, err := pod.find(id, want.name, spec.Link.Name)
+		if errors.Is(err, errNotFound) {
+			return nil, fmt.Errorf("attaching %s to %s: found neither in host netns %s nor in the pod netns",
+				spec.Link, pod.path, h.path)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("attaching %s to %s: %w", spec.Link, pod.path, err)
+		}
+		return link, nil
+	case err != nil:
+		return nil, fmt.Errorf("attaching %s to %s: %w", spec.Link, pod.path, err)
+	}
+
+	// The move and the rename are one message but not one transaction:
+	// with the name taken the kernel would move the device and then fail
+	// the rename, stranding it in the pod under its host name.
+	if err := checkNameFree(pod, want.name); err != nil {
+		return nil, fmt.Errorf("moving %s into %s as %s: %w; choose another interface name", spec.Link, pod.path, want.name, err)
+	}
+	move := linkChange{
+		index:   onHost.Attrs().Index,
+		netnsFd: int(pod.ns),
+		name:    want.name,
+		mtu:     want.mtu,
+		mac:     want.mac,
+	}
+	if err := h.conn.apply(move); err != nil {
+		return nil, fmt.Errorf("moving %s into %s as %s: %w", spec.Link, pod.path, want.name, err)
+	}
+	if err := h.step(AttachMoved); err != nil {
+		return nil, err
+	}
+	// The kernel keeps the ifindex across a move only when it is free in
+	// the pod namespace, so look the device up again there.
+	link, err := pod.linkByName(want.name)
+	if err != nil {
+		return nil, fmt.Errorf("finding %s in %s after moving it there as %s: %w", spec.Link, pod.path, want.name, err)
+	}
+	return link, nil
+}
+
+// configureInPod brings the device in the pod namespace to the desired name,
+// MTU, MAC, addresses, up state and routes, in the order the kernel needs.
+func (h *Host) configureInPod(spec AttachSpec, want desiredLink, cfg ipConfig, pod *conn, link netlink.Link) error {
+	where := fmt.Sprintf("%s (%s in %s)", want.name, spec.Link, pod.path)
+	// Up comes after the addresses, so leave it out of this change.
+	ch, downFirst := changeFor(link, desiredLink{name: want.name, mtu: want.mtu, mac: want.mac})
+	if ch.name != "" {
+		if err := checkNameFree(pod, ch.name); err != nil {
+			return fmt.Errorf("renaming %s to %s: %w; choose another interface name", link.Attrs().Name, where, err)
+		}
+	}
+	if downFirst {
+		if err := pod.handle.LinkSetDown(link); err != nil {
+			return fmt.Errorf("setting %s down to reconfigure it: %w", where, err)
+		}
+	}
+	if !ch.empty() {
+		if err := pod.apply(ch); err != nil {
+			return fmt.Errorf("setting name, MTU and MAC of %s: %w", where, err)
+		}
+	}
+	if err := h.step(AttachConfigured); err != nil {
+		return err
+	}
+	if err := pod.addAddresses(link, cfg.addresses); err != nil {
+		return fmt.Errorf("adding addresses to %s: %w", where, err)
+	}
+	if err := h.step(AttachAddresses); err != nil {
+		return err
+	}
+	if err := pod.handle.LinkSetUp(link); err != nil {
+		return fmt.Errorf("setting %s up: %w", where, err)
+	}
+	if err := h.step(AttachUp); err != nil {
+		return err
+	}
+	if err := pod.addRoutes(link, cfg.routes); err != nil {
+		return fmt.Errorf("adding routes to %s: %w", where, err)
+	}
+	return h.step(AttachRoutes)
+}
+
+// checkNameFree fails, naming the holder, when a device called name exists in
+// c's namespace.
+func checkNameFree(c *conn, name string) error {
+	holder, err := c.linkByName(name)
+	if errors.Is(err, errNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	attrs := holder.Attrs()
+	return fmt.Errorf("name %s is already taken in netns %s by another device (index %d, type %s, MAC %s)",
+		name, c.path, attrs.Index, holder.Type(), attrs.HardwareAddr)
+}

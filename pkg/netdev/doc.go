@@ -1,0 +1,12 @@
+// Package netdev moves a host network device into a pod's network namespace,
+// configures it there (name, MTU, MAC, addresses, routes, up) and later puts it
+// back on the host exactly as it was.
+//
+// It takes plain values and knows nothing of Kubernetes or of the rest of
+// netclaim. Every operation is idempotent so that callers can simply repeat it
+// after a crash, a retry or a duplicate runtime hook.
+//
+// All netlink traffic goes through sockets opened inside the namespace they
+// address (netlink.NewHandleAt and nl.GetNetlinkSocketAt); no goroutine ever
+// switches its thread's namespace here.
+package netdev

@@ -1,0 +1,88 @@
+package nri
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	nriapi "github.com/containerd/nri/pkg/api"
+	"k8s.io/klog/v2"
+
+	"github.com/netclaim/netclaim/pkg/plan"
+)
+
+// RunPodSandbox moves every device prepared for the pod into its network namespace.
+// An error fails the sandbox; the runtime tears it down and kubelet retries, so on error
+// the devices already moved are put back first and the host is left as it was.
+func (p *Plugin) RunPodSandbox(ctx context.Context, pod *nriapi.PodSandbox) error {
+	claims := p.cfg.Checkpoint.ByPod(pod.GetUid())
+	if len(claims) == 0 {
+		return nil
+	}
+	defer p.lockPod(pod.GetUid())()
+	logger := klog.FromContext(ctx).WithValues("pod", podRef(pod), "sandbox", pod.GetId())
+
+	nsPath, err := netnsPath(pod)
+	if err != nil {
+		return err
+	}
+	for _, c := range claims {
+		if err := p.attachClaim(ctx, c, pod.GetId(), nsPath); err != nil {
+			return fmt.Errorf("attaching devices of claim %s/%s to pod %s: %w", c.Namespace, c.Name, podRef(pod), err)
+		}
+		logger.V(2).Info("Attached claim", "claim", klog.KRef(c.Namespace, c.Name), "devices", len(c.Devices))
+	}
+	return nil
+}
+
+// attachClaim snapshots, persists, then moves: the snapshot must be durable before the
+// first device leaves the host, or a crash would lose what to restore.
+func (p *Plugin) attachClaim(ctx context.Context, c plan.Claim, sandboxID, nsPath string) error {
+	if c.Attachment != nil && c.Attachment.SandboxID != sandboxID {
+		// A previous sandbox of this pod failed or vanished without StopPodSandbox
+		// reaching us: bring its devices home before attaching to the new one.
+		if err := p.detachClaim(ctx, c); err != nil {
+			return fmt.Errorf("restoring devices from previous sandbox %s: %w", c.Attachment.SandboxID, err)
+		}
+		c.Attachment = nil
+	}
+	if c.Attachment == nil {
+		att, err := p.snapshot(c, sandboxID, nsPath)
+		if err != nil {
+			return err
+		}
+		if err := p.cfg.Checkpoint.Update(c.UID, func(stored *plan.Claim) error {
+			stored.Attachment = att
+			return nil
+		}); err != nil {
+			return fmt.Errorf("persisting original device state: %w", err)
+		}
+		c.Attachment = att
+	}
+	if err := p.attachDevices(ctx, c, nsPath); err != nil {
+		return errors.Join(err, p.detachClaim(ctx, c))
+	}
+	p.cfg.Status.Enqueue(readyStatus(c))
+	return nil
+}
+
+func (p *Plugin) snapshot(c plan.Claim, sandboxID, nsPath string) (*plan.Attachment, error) {
+	att := &plan.Attachment{SandboxID: sandboxID, NetnsPath: nsPath}
+	for _, d := range c.Devices {
+		orig, err := p.cfg.Host.Snapshot(attachSpec(d).Link)
+		if err != nil {
+			return nil, fmt.Errorf("device %s: reading its state before attach: %w", d.Device, err)
+		}
+		att.Originals = append(att.Originals, toPlanOriginal(orig))
+	}
+	return att, nil
+}
+
+func (p *Plugin) attachDevices(ctx context.Context, c plan.Claim, nsPath string) error {
+	for _, d := range c.Devices {
+		if err := p.cfg.Host.Attach(ctx, attachSpec(d), nsPath); err != nil {
+			return fmt.Errorf("device %s: %w", d.Device, err)
+		}
+	}
+	return nil
+}
