@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Attach moves the device into the network namespace at podNetnsPath and
@@ -23,7 +25,7 @@ func (h *Host) Attach(ctx context.Context, spec AttachSpec, podNetnsPath string)
 		return fmt.Errorf("attaching %s to %s: %w", spec.Link, podNetnsPath, err)
 	}
 	start := time.Now()
-	want, id, cfg, err := parseAttachSpec(spec)
+	plan, err := parseAttachSpec(spec)
 	if err != nil {
 		return fmt.Errorf("attaching %s to %s: %w", spec.Link, podNetnsPath, err)
 	}
@@ -33,69 +35,93 @@ func (h *Host) Attach(ctx context.Context, spec AttachSpec, podNetnsPath string)
 	}
 	defer func() { err = errors.Join(err, closePodConn(pod)) }()
 
-	link, err := h.placeInPod(spec, want, id, pod)
+	link, err := h.placeInPod(spec.Link, plan, pod)
 	if err != nil {
 		return err
 	}
-	if err := h.configureInPod(spec, want, cfg, pod, link); err != nil {
+	if err := h.configureInPod(spec.Link, plan, pod, link); err != nil {
 		return err
 	}
 	logr.FromContextOrDiscard(ctx).V(4).Info("Attached network device", "device", spec.Link.String(),
-		"netns", podNetnsPath, "name", want.name, "duration", time.Since(start))
+		"netns", podNetnsPath, "name", plan.want.name, "duration", time.Since(start))
 	return nil
 }
 
-func parseAttachSpec(spec AttachSpec) (desiredLink, identity, ipConfig, error) {
-	if spec.Target.Name == "" {
-		return desiredLink{}, identity{}, ipConfig{}, errors.New("target interface name is empty")
+// attachPlan is an AttachSpec parsed and checked before anything is touched.
+type attachPlan struct {
+	want desiredLink
+	id   identity
+	ip   ipConfig
+}
+
+func parseAttachSpec(spec AttachSpec) (attachPlan, error) {
+	if err := validateIfName(spec.Target.Name); err != nil {
+		return attachPlan{}, fmt.Errorf("target interface name: %w", err)
+	}
+	if spec.Target.MTU < 0 {
+		return attachPlan{}, fmt.Errorf("target MTU %d is negative", spec.Target.MTU)
 	}
 	want := desiredLink{name: spec.Target.Name, mtu: spec.Target.MTU, admin: adminUp}
-	if spec.Target.MTU < 0 {
-		return desiredLink{}, identity{}, ipConfig{}, fmt.Errorf("target MTU %d is negative", spec.Target.MTU)
-	}
 	if spec.Target.HardwareAddr != "" {
 		mac, err := net.ParseMAC(spec.Target.HardwareAddr)
 		if err != nil {
-			return desiredLink{}, identity{}, ipConfig{}, fmt.Errorf("target hardware address %q: %w", spec.Target.HardwareAddr, err)
+			return attachPlan{}, fmt.Errorf("target hardware address %q: %w", spec.Target.HardwareAddr, err)
 		}
 		want.mac = mac
 	}
-	id, err := newIdentity(spec.Link, want.mac)
+	id, err := newIdentity(spec.Link, nil, want.mac)
 	if err != nil {
-		return desiredLink{}, identity{}, ipConfig{}, err
+		return attachPlan{}, err
 	}
-	cfg, err := parseIPConfig(spec)
+	ip, err := parseIPConfig(spec)
 	if err != nil {
-		return desiredLink{}, identity{}, ipConfig{}, err
+		return attachPlan{}, err
 	}
-	return want, id, cfg, nil
+	return attachPlan{want: want, id: id, ip: ip}, nil
+}
+
+// validateIfName applies the kernel's rules for interface names
+// (dev_valid_name), so a bad name fails before the device is moved.
+func validateIfName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("is empty")
+	case len(name) > unix.IFNAMSIZ-1:
+		return fmt.Errorf("%q is longer than %d bytes", name, unix.IFNAMSIZ-1)
+	case name == "." || name == "..":
+		return fmt.Errorf("%q is not allowed", name)
+	case strings.ContainsAny(name, "/: \t\n\v\f\r"):
+		return fmt.Errorf("%q contains '/', ':' or white space", name)
+	}
+	return nil
 }
 
 // placeInPod moves the device from the host into the pod namespace, or finds
 // it there already, and returns it as the pod namespace sees it.
-func (h *Host) placeInPod(spec AttachSpec, want desiredLink, id identity, pod *conn) (netlink.Link, error) {
-	onHost, err := h.find(id, spec.Link.Name)
+func (h *Host) placeInPod(ref LinkRef, plan attachPlan, pod *conn) (netlink.Link, error) {
+	want := plan.want
+	onHost, err := h.find(plan.id, ref.Name)
 	switch {
 	case errors.Is(err, errNotFound):
 		// Not on the host: a previous Attach may have moved it already.
-		link, err := pod.find(id, want.name, spec.Link.Name)
+		link, err := pod.find(plan.id, want.name, ref.Name)
 		if errors.Is(err, errNotFound) {
 			return nil, fmt.Errorf("attaching %s to %s: found neither in host netns %s nor in the pod netns",
-				spec.Link, pod.path, h.path)
+				ref, pod.path, h.path)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("attaching %s to %s: %w", spec.Link, pod.path, err)
+			return nil, fmt.Errorf("attaching %s to %s: %w", ref, pod.path, err)
 		}
 		return link, nil
 	case err != nil:
-		return nil, fmt.Errorf("attaching %s to %s: %w", spec.Link, pod.path, err)
+		return nil, fmt.Errorf("attaching %s to %s: %w", ref, pod.path, err)
 	}
 
 	// The move and the rename are one message but not one transaction:
 	// with the name taken the kernel would move the device and then fail
 	// the rename, stranding it in the pod under its host name.
 	if err := checkNameFree(pod, want.name); err != nil {
-		return nil, fmt.Errorf("moving %s into %s as %s: %w; choose another interface name", spec.Link, pod.path, want.name, err)
+		return nil, fmt.Errorf("moving %s into %s as %s: %w; choose another interface name", ref, pod.path, want.name, err)
 	}
 	move := linkChange{
 		index:   onHost.Attrs().Index,
@@ -105,7 +131,7 @@ func (h *Host) placeInPod(spec AttachSpec, want desiredLink, id identity, pod *c
 		mac:     want.mac,
 	}
 	if err := h.conn.apply(move); err != nil {
-		return nil, fmt.Errorf("moving %s into %s as %s: %w", spec.Link, pod.path, want.name, err)
+		return nil, fmt.Errorf("moving %s into %s as %s: %w", ref, pod.path, want.name, err)
 	}
 	if err := h.step(AttachMoved); err != nil {
 		return nil, err
@@ -114,15 +140,16 @@ func (h *Host) placeInPod(spec AttachSpec, want desiredLink, id identity, pod *c
 	// the pod namespace, so look the device up again there.
 	link, err := pod.linkByName(want.name)
 	if err != nil {
-		return nil, fmt.Errorf("finding %s in %s after moving it there as %s: %w", spec.Link, pod.path, want.name, err)
+		return nil, fmt.Errorf("finding %s in %s after moving it there as %s: %w", ref, pod.path, want.name, err)
 	}
 	return link, nil
 }
 
 // configureInPod brings the device in the pod namespace to the desired name,
 // MTU, MAC, addresses, up state and routes, in the order the kernel needs.
-func (h *Host) configureInPod(spec AttachSpec, want desiredLink, cfg ipConfig, pod *conn, link netlink.Link) error {
-	where := fmt.Sprintf("%s (%s in %s)", want.name, spec.Link, pod.path)
+func (h *Host) configureInPod(ref LinkRef, plan attachPlan, pod *conn, link netlink.Link) error {
+	want := plan.want
+	where := fmt.Sprintf("%s (%s in %s)", want.name, ref, pod.path)
 	// Up comes after the addresses, so leave it out of this change.
 	ch, downFirst := changeFor(link, desiredLink{name: want.name, mtu: want.mtu, mac: want.mac})
 	if ch.name != "" {
@@ -143,7 +170,7 @@ func (h *Host) configureInPod(spec AttachSpec, want desiredLink, cfg ipConfig, p
 	if err := h.step(AttachConfigured); err != nil {
 		return err
 	}
-	if err := pod.addAddresses(link, cfg.addresses); err != nil {
+	if err := pod.addAddresses(link, plan.ip.addresses); err != nil {
 		return fmt.Errorf("adding addresses to %s: %w", where, err)
 	}
 	if err := h.step(AttachAddresses); err != nil {
@@ -155,7 +182,7 @@ func (h *Host) configureInPod(spec AttachSpec, want desiredLink, cfg ipConfig, p
 	if err := h.step(AttachUp); err != nil {
 		return err
 	}
-	if err := pod.addRoutes(link, cfg.routes); err != nil {
+	if err := pod.addRoutes(link, plan.ip.routes); err != nil {
 		return fmt.Errorf("adding routes to %s: %w", where, err)
 	}
 	return h.step(AttachRoutes)

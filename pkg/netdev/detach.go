@@ -20,10 +20,14 @@ import (
 //
 // It converges like Attach. When the device is not in the pod namespace
 // (detached already, or the namespace is gone) Detach looks for it on the
-// host and restores it in place; the kernel returns physical devices and VFs
-// from a destroyed namespace to the initial namespace, possibly renamed devN,
-// which is the host when the plugin runs in it. When the device is nowhere,
-// Detach returns an error wrapping ErrDeviceGone, which callers treat as done.
+// host, by PCI address or MAC as well as by name, and restores it in place:
+// the kernel returns physical devices and VFs from a destroyed namespace to
+// the initial namespace, renamed devN when their name is taken there. Only
+// the host namespace is searched, so this works when the host is the initial
+// namespace (the plugin runs with hostNetwork); with a simulated node
+// namespace a returned physical device would be reported gone. When the
+// device is nowhere, Detach returns an error wrapping ErrDeviceGone, which
+// callers treat as done.
 func (h *Host) Detach(ctx context.Context, spec AttachSpec, orig Original, podNetnsPath string) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("detaching %s from %s: %w", spec.Link, podNetnsPath, err)
@@ -44,7 +48,7 @@ func (h *Host) Detach(ctx context.Context, spec AttachSpec, orig Original, podNe
 	pod, err := openPodConn(podNetnsPath)
 	if errors.Is(err, errNetnsGone) {
 		log.V(4).Info("Pod netns is gone, looking for the device on the host", "device", spec.Link.String(), "netns", podNetnsPath)
-		return h.restoreOnHost(spec, want, id, podNetnsPath)
+		return h.restoreOnHost(spec, want, id, podNetnsPath, err)
 	}
 	if err != nil {
 		return fmt.Errorf("detaching %s: %w", spec.Link, err)
@@ -53,7 +57,7 @@ func (h *Host) Detach(ctx context.Context, spec AttachSpec, orig Original, podNe
 
 	link, err := pod.find(id, spec.Target.Name)
 	if errors.Is(err, errNotFound) {
-		return h.restoreOnHost(spec, want, id, podNetnsPath)
+		return h.restoreOnHost(spec, want, id, podNetnsPath, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("detaching %s from %s: %w", spec.Link, podNetnsPath, err)
@@ -84,7 +88,7 @@ func parseDetachSpec(spec AttachSpec, orig Original) (desiredLink, identity, err
 		}
 		targetMAC = mac
 	}
-	id, err := newIdentity(spec.Link, want.mac, targetMAC)
+	id, err := newIdentity(spec.Link, []net.HardwareAddr{want.mac}, targetMAC)
 	return want, id, err
 }
 
@@ -116,9 +120,13 @@ func (h *Host) moveToHost(spec AttachSpec, want desiredLink, pod *conn, link net
 }
 
 // restoreOnHost finds the device on the host and sets whatever differs from
-// the original state; nothing when it is restored already.
-func (h *Host) restoreOnHost(spec AttachSpec, want desiredLink, id identity, podNetnsPath string) error {
+// the original state; nothing when it is restored already. podGone says why
+// the pod netns could not be searched, nil when it was.
+func (h *Host) restoreOnHost(spec AttachSpec, want desiredLink, id identity, podNetnsPath string, podGone error) error {
 	link, err := h.find(id, want.name, spec.Target.Name)
+	if errors.Is(err, errNotFound) && podGone != nil {
+		return fmt.Errorf("detaching %s: not in host netns %s, and %w: %w", spec.Link, h.path, podGone, ErrDeviceGone)
+	}
 	if errors.Is(err, errNotFound) {
 		return fmt.Errorf("detaching %s: found neither in pod netns %s nor in host netns %s: %w",
 			spec.Link, podNetnsPath, h.path, ErrDeviceGone)

@@ -22,15 +22,20 @@ var errNotFound = errors.New("device not found")
 // namespace, so only netlink works for a pod namespace or a test "node"
 // namespace.
 //
-// MAC addresses are a weaker identity: a device may carry its original MAC,
-// the MAC the pod asked for (it keeps it when the kernel returns it from a
-// destroyed netns) or, for NICs, a permanent MAC that MAC changes leave alone.
+// MAC addresses are a weaker identity. macs are the ones the device is known
+// to have had on the host (the reference's, the snapshot's); hints are MACs
+// it may carry now (the pod's MAC, which a VF keeps when the kernel returns
+// it from a destroyed netns). For NICs the permanent MAC, which MAC changes
+// leave alone, counts too.
 type identity struct {
 	pciAddress string
 	macs       []net.HardwareAddr
+	hints      []net.HardwareAddr
 }
 
-func newIdentity(ref LinkRef, macs ...net.HardwareAddr) (identity, error) {
+// newIdentity builds the identity of ref; known lists further MACs the
+// device had on the host, hints MACs it may have been given since.
+func newIdentity(ref LinkRef, known []net.HardwareAddr, hints ...net.HardwareAddr) (identity, error) {
 	id := identity{pciAddress: strings.ToLower(ref.PCIAddress)}
 	if ref.HardwareAddr != "" {
 		mac, err := net.ParseMAC(ref.HardwareAddr)
@@ -39,18 +44,32 @@ func newIdentity(ref LinkRef, macs ...net.HardwareAddr) (identity, error) {
 		}
 		id.macs = append(id.macs, mac)
 	}
-	for _, mac := range macs {
-		if len(mac) > 0 {
-			id.macs = append(id.macs, mac)
-		}
-	}
+	id.macs = appendNonEmpty(id.macs, known...)
+	id.hints = appendNonEmpty(id.hints, hints...)
 	return id, nil
 }
 
-// known reports whether the identity can recognise a device at all; without
-// it only names can, which cannot tell our device from an impostor.
-func (id identity) known() bool {
-	return id.pciAddress != "" || len(id.macs) > 0
+func appendNonEmpty(list []net.HardwareAddr, macs ...net.HardwareAddr) []net.HardwareAddr {
+	for _, mac := range macs {
+		if len(mac) > 0 {
+			list = append(list, mac)
+		}
+	}
+	return list
+}
+
+// confirms reports whether a device found by name is ours. Without a PCI
+// address or a known MAC nothing can contradict the name, so it is trusted.
+func (id identity) confirms(link netlink.Link) bool {
+	if id.pciAddress == "" && len(id.macs) == 0 {
+		return true
+	}
+	return id.matches(link)
+}
+
+// searchable reports whether a device can be found without its name.
+func (id identity) searchable() bool {
+	return id.pciAddress != "" || len(id.macs) > 0 || len(id.hints) > 0
 }
 
 func (id identity) matches(link netlink.Link) bool {
@@ -58,16 +77,17 @@ func (id identity) matches(link netlink.Link) bool {
 	if id.pciAddress != "" {
 		return attrs.ParentDevBus == "pci" && strings.EqualFold(attrs.ParentDev, id.pciAddress)
 	}
-	return slices.ContainsFunc(id.macs, func(mac net.HardwareAddr) bool {
+	has := func(mac net.HardwareAddr) bool {
 		return bytes.Equal(attrs.HardwareAddr, mac) || bytes.Equal(attrs.PermHWAddr, mac)
-	})
+	}
+	return slices.ContainsFunc(id.macs, has) || slices.ContainsFunc(id.hints, has)
 }
 
 // find looks the device up in the conn's namespace: first under each of names
 // (one cheap RTM_GETLINK each), then, if the identity allows, through a dump
 // (the device may have been renamed, e.g. to devN by the kernel). A device
-// found under a name but failing the identity check is not ours and is
-// skipped. With an unknown identity a name match is trusted.
+// found under a name that the identity does not confirm is not ours and is
+// skipped.
 func (c *conn) find(id identity, names ...string) (netlink.Link, error) {
 	for _, name := range names {
 		link, err := c.linkByName(name)
@@ -77,11 +97,11 @@ func (c *conn) find(id identity, names ...string) (netlink.Link, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !id.known() || id.matches(link) {
+		if id.confirms(link) {
 			return link, nil
 		}
 	}
-	if !id.known() {
+	if !id.searchable() {
 		return nil, errNotFound
 	}
 	return c.findByIdentity(id)

@@ -12,7 +12,7 @@ import (
 // Attach and persist the result before attaching: Detach needs it to restore
 // the device, also after a crash.
 func (h *Host) Snapshot(ref LinkRef) (Original, error) {
-	id, err := newIdentity(ref)
+	id, err := newIdentity(ref, nil)
 	if err != nil {
 		return Original{}, err
 	}

@@ -1,0 +1,89 @@
+package driver
+
+import (
+	"errors"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+)
+
+// assignInterfaceNames names every device's interface in the pod and rejects clashes.
+// Names are per pod, not per claim: two claims of one pod share one network namespace.
+// Explicit names are taken first (those of claims prepared earlier for the pod too), then
+// unnamed interfaces get net1, net2, ... in the order of the call's claims and their
+// results, skipping taken names.
+func (d *Driver) assignInterfaceNames(fresh []*pendingClaim) map[types.UID]error {
+	failed := map[types.UID]error{}
+	for _, claims := range groupByPod(fresh) {
+		accepted := d.preparedInterfaces(claims[0].pod.UID)
+		named := v1alpha1.AssignInterfaceNames(slices.Concat(accepted, freshInterfaces(claims)))[len(accepted):]
+		for _, p := range claims {
+			mine := named[:len(p.devices)]
+			named = named[len(p.devices):]
+			if err := validateAgainst(accepted, mine); err != nil {
+				failed[p.claim.UID] = err
+				continue
+			}
+			for i := range p.devices {
+				p.devices[i].ifName = mine[i].Name
+			}
+			accepted = append(accepted, mine...)
+		}
+	}
+	return failed
+}
+
+// validateAgainst checks a claim's interfaces against those the pod already has. Listing
+// the claim's own last makes every error name this claim's device (the later one).
+func validateAgainst(accepted, mine []v1alpha1.PodInterface) error {
+	list := v1alpha1.ValidatePodInterfaces(slices.Concat(accepted, mine))
+	errs := make([]error, len(list))
+	for i, e := range list {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+// preparedInterfaces are the interfaces of the pod's claims in the checkpoint.
+func (d *Driver) preparedInterfaces(podUID string) []v1alpha1.PodInterface {
+	var out []v1alpha1.PodInterface
+	for _, c := range d.cfg.Checkpoint.ByPod(podUID) {
+		for _, dev := range c.Devices {
+			out = append(out, v1alpha1.PodInterface{Claim: c.Namespace + "/" + c.Name, Device: dev.Device, Name: dev.Target.Name})
+		}
+	}
+	return out
+}
+
+// freshInterfaces lists the claims' devices in order, with their explicit names.
+func freshInterfaces(claims []*pendingClaim) []v1alpha1.PodInterface {
+	var out []v1alpha1.PodInterface
+	for _, p := range claims {
+		for _, dev := range p.devices {
+			iface := v1alpha1.PodInterface{Claim: p.claim.Namespace + "/" + p.claim.Name, Device: dev.result.Device}
+			if ic := dev.config.Interface; ic != nil && ic.Name != nil {
+				iface.Name = *ic.Name
+			}
+			out = append(out, iface)
+		}
+	}
+	return out
+}
+
+// groupByPod groups claims by pod, keeping the call's order within and across groups.
+func groupByPod(claims []*pendingClaim) [][]*pendingClaim {
+	index := map[string]int{}
+	var groups [][]*pendingClaim
+	for _, p := range claims {
+		i, ok := index[p.pod.UID]
+		if !ok {
+			i = len(groups)
+			index[p.pod.UID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], p)
+	}
+	return groups
+}

@@ -1,0 +1,351 @@
+package netdev
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/vishvananda/netlink"
+)
+
+// podSpec is the full configuration the tests attach: v4 and v6 addresses,
+// an on-link route, a default route via a gateway and a route in table 100.
+func podSpec(ref LinkRef, target Target) AttachSpec {
+	return AttachSpec{
+		Link:      ref,
+		Target:    target,
+		Addresses: []string{"192.0.2.10/24", "2001:db8:1::10/64"},
+		Routes: []Route{
+			{Destination: "198.51.100.0/24"},
+			{Gateway: "192.0.2.1"},
+			{Destination: "203.0.113.0/24", Gateway: "192.0.2.1", Table: 100},
+			{Destination: "2001:db8:2::/64", Gateway: "2001:db8:1::1"},
+		},
+	}
+}
+
+// podState is the state podSpec must produce, given the expected name, MTU
+// and MAC.
+func podState(name string, mtu int, mac string) linkState {
+	return linkState{
+		Name: name, MTU: mtu, MAC: mac, Up: true,
+		Addresses: []string{"192.0.2.10/24", "2001:db8:1::10/64"},
+		Routes: []string{
+			"198.51.100.0/24",
+			"2001:db8:2::/64 via 2001:db8:1::1",
+			"203.0.113.0/24 via 192.0.2.1 table 100",
+			"default via 192.0.2.1",
+		},
+	}
+}
+
+func TestAttachDetach_ConfiguresPodAndRestoresHostExactly(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		macvlan bool
+		nic     nicSpec
+		target  Target
+		// wantMTU and wantMAC are what the device has in the pod.
+		wantMTU int
+		wantMAC string
+	}{
+		{
+			name:    "up veth renamed with new MTU and MAC",
+			nic:     nicSpec{name: "nic0", mac: "02:00:00:00:00:01", mtu: 1500, up: true},
+			target:  Target{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:00:01"},
+			wantMTU: 9000, wantMAC: "02:aa:00:00:00:01",
+		},
+		{
+			name:    "down veth keeps MTU and MAC",
+			nic:     nicSpec{name: "nic0", mac: "02:00:00:00:00:02", mtu: 1400, up: false},
+			target:  Target{Name: "net1"},
+			wantMTU: 1400, wantMAC: "02:00:00:00:00:02",
+		},
+		{
+			name:    "veth keeps its host name in the pod",
+			nic:     nicSpec{name: "nic0", mac: "02:00:00:00:00:03", mtu: 1500, up: true},
+			target:  Target{Name: "nic0", MTU: 1450},
+			wantMTU: 1450, wantMAC: "02:00:00:00:00:03",
+		},
+		{
+			name:    "up macvlan on a veth parent",
+			macvlan: true,
+			nic:     nicSpec{name: "mv0", mac: "02:00:00:00:00:04", mtu: 1500, up: true},
+			target:  Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:00:04"},
+			wantMTU: 1400, wantMAC: "02:aa:00:00:00:04",
+		},
+		{
+			name:    "down macvlan on a veth parent",
+			macvlan: true,
+			nic:     nicSpec{name: "mv0", mac: "02:00:00:00:00:05", mtu: 1500, up: false},
+			target:  Target{Name: "net1"},
+			wantMTU: 1500, wantMAC: "02:00:00:00:00:05",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := newTestbed(t)
+			if tc.macvlan {
+				tb.addMacvlanNIC(tc.nic)
+			} else {
+				tb.addVethNIC(tc.nic)
+			}
+			nodeLinks := tb.linkNames(tb.node)
+			ref := LinkRef{Name: tc.nic.name, HardwareAddr: tc.nic.mac}
+			spec := podSpec(ref, tc.target)
+			orig, err := tb.host.Snapshot(ref)
+			if err != nil {
+				t.Fatalf("Snapshot: %v", err)
+			}
+			wantOrig := linkState{Name: tc.nic.name, MTU: tc.nic.mtu, MAC: tc.nic.mac, Up: tc.nic.up}
+			if diff := cmp.Diff(wantOrig, linkState{Name: orig.Name, MTU: orig.MTU, MAC: orig.HardwareAddr, Up: orig.Up}); diff != "" {
+				t.Errorf("Snapshot (-want +got):\n%s", diff)
+			}
+
+			if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+				t.Fatalf("Attach: %v", err)
+			}
+			tb.requireState(tb.pod, tc.target.Name, podState(tc.target.Name, tc.wantMTU, tc.wantMAC))
+			tb.requireLinks(tb.pod, "pod netns after attach", "lo", tc.target.Name)
+
+			if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+				t.Fatalf("Detach: %v", err)
+			}
+			// No addresses or routes come back: the kernel dropped them
+			// when the device left the pod namespace.
+			tb.requireState(tb.node, tc.nic.name, wantOrig)
+			tb.requireLinks(tb.pod, "pod netns after detach", "lo")
+			tb.requireLinks(tb.node, "node netns after detach", nodeLinks...)
+		})
+	}
+}
+
+func TestAttachDetach_RepeatingConverges(t *testing.T) {
+	tb := newTestbed(t)
+	nic := nicSpec{name: "nic0", mac: "02:00:00:00:01:01", mtu: 1500, up: true}
+	tb.addVethNIC(nic)
+	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	spec := podSpec(ref, Target{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:01:01"})
+	orig, err := tb.host.Snapshot(ref)
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	ctx := context.Background()
+
+	for i := range 2 {
+		if err := tb.host.Attach(ctx, spec, tb.podPath); err != nil {
+			t.Fatalf("Attach #%d: %v", i+1, err)
+		}
+		tb.requireState(tb.pod, "net1", podState("net1", 9000, "02:aa:00:00:01:01"))
+		tb.requireLinks(tb.pod, "pod netns", "lo", "net1")
+	}
+	for i := range 2 {
+		if err := tb.host.Detach(ctx, spec, orig, tb.podPath); err != nil {
+			t.Fatalf("Detach #%d: %v", i+1, err)
+		}
+		tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
+		tb.requireLinks(tb.pod, "pod netns", "lo")
+	}
+}
+
+func TestAttach_ConvergesAfterCrashAtEachStep(t *testing.T) {
+	steps := []Step{AttachMoved, AttachConfigured, AttachAddresses, AttachUp, AttachRoutes}
+	for _, crashAfter := range steps {
+		t.Run(string(crashAfter), func(t *testing.T) {
+			errCrash := errors.New("simulated crash")
+			crash := true
+			tb := newTestbed(t, WithStepHook(func(step Step) error {
+				if crash && step == crashAfter {
+					return errCrash
+				}
+				return nil
+			}))
+			nic := nicSpec{name: "nic0", mac: "02:00:00:00:02:01", mtu: 1500, up: false}
+			tb.addVethNIC(nic)
+			ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+			spec := podSpec(ref, Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:02:01"})
+			orig, err := tb.host.Snapshot(ref)
+			if err != nil {
+				t.Fatalf("Snapshot: %v", err)
+			}
+			ctx := context.Background()
+
+			if err := tb.host.Attach(ctx, spec, tb.podPath); !errors.Is(err, errCrash) {
+				t.Fatalf("Attach with a crash after %s: got %v, want the simulated crash", crashAfter, err)
+			}
+			crash = false
+			if err := tb.host.Attach(ctx, spec, tb.podPath); err != nil {
+				t.Fatalf("Attach after the crash: %v", err)
+			}
+			tb.requireState(tb.pod, "net1", podState("net1", 1400, "02:aa:00:00:02:01"))
+
+			if err := tb.host.Detach(ctx, spec, orig, tb.podPath); err != nil {
+				t.Fatalf("Detach: %v", err)
+			}
+			tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac})
+			tb.requireLinks(tb.pod, "pod netns", "lo")
+		})
+	}
+}
+
+func TestAttach_ConvergesDeviceMovedWithoutRename(t *testing.T) {
+	tb := newTestbed(t)
+	nic := nicSpec{name: "nic0", mac: "02:00:00:00:03:01", mtu: 1500, up: true}
+	tb.addVethNIC(nic)
+	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	spec := podSpec(ref, Target{Name: "net1", MTU: 1300, HardwareAddr: "02:aa:00:00:03:01"})
+	orig, err := tb.host.Snapshot(ref)
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	// A plain move, as another tool or an older attach would leave it:
+	// in the pod under its host name, host MTU and MAC.
+	link, err := tb.node.LinkByName(nic.name)
+	if err != nil {
+		t.Fatalf("looking up %s: %v", nic.name, err)
+	}
+	if err := tb.node.LinkSetNsFd(link, int(tb.podNs)); err != nil {
+		t.Fatalf("moving %s into the pod: %v", nic.name, err)
+	}
+	tb.setAdminState(tb.pod, nic.name, true)
+
+	if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+		t.Fatalf("Attach: %v", err)
+	}
+	tb.requireState(tb.pod, "net1", podState("net1", 1300, "02:aa:00:00:03:01"))
+	tb.requireLinks(tb.pod, "pod netns", "lo", "net1")
+
+	if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
+}
+
+func TestAttach_RefusesTargetNameTakenInPodAndLeavesDeviceOnHost(t *testing.T) {
+	tb := newTestbed(t)
+	nic := nicSpec{name: "nic0", mac: "02:00:00:00:04:01", mtu: 1500, up: true}
+	tb.addVethNIC(nic)
+	tb.addBridge(tb.pod, "net1")
+	spec := podSpec(LinkRef{Name: nic.name, HardwareAddr: nic.mac}, Target{Name: "net1", MTU: 9000})
+	before := tb.state(tb.node, nic.name)
+
+	err := tb.host.Attach(context.Background(), spec, tb.podPath)
+	requireErrorContains(t, err, "nic0", tb.podPath, "net1 is already taken", "bridge")
+	tb.requireState(tb.node, nic.name, before)
+	tb.requireLinks(tb.pod, "pod netns", "lo", "net1")
+}
+
+func TestAttach_RefusesBadSpecWithoutTouchingTheDevice(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		modify func(*AttachSpec)
+		want   string
+	}{
+		{"address without prefix", func(s *AttachSpec) { s.Addresses = []string{"192.0.2.10"} }, `addresses[0] "192.0.2.10"`},
+		{"route with bad gateway", func(s *AttachSpec) { s.Routes = []Route{{Gateway: "192.0.2"}} }, `routes[0]: gateway "192.0.2"`},
+		{"route of mixed families", func(s *AttachSpec) { s.Routes = []Route{{Destination: "10.0.0.0/8", Gateway: "2001:db8::1"}} }, "different address families"},
+		{"route without destination or gateway", func(s *AttachSpec) { s.Routes = []Route{{Table: 100}} }, "needs a destination"},
+		{"bad target MAC", func(s *AttachSpec) { s.Target.HardwareAddr = "02:aa" }, `target hardware address "02:aa"`},
+		{"empty target name", func(s *AttachSpec) { s.Target.Name = "" }, "target interface name: is empty"},
+		{"target name too long", func(s *AttachSpec) { s.Target.Name = "net1234567890123" }, "longer than 15 bytes"},
+		{"target name with a slash", func(s *AttachSpec) { s.Target.Name = "net/1" }, `"net/1" contains '/'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := newTestbed(t)
+			nic := nicSpec{name: "nic0", mac: "02:00:00:00:05:01", mtu: 1500, up: true}
+			tb.addVethNIC(nic)
+			spec := podSpec(LinkRef{Name: nic.name, HardwareAddr: nic.mac}, Target{Name: "net1"})
+			tc.modify(&spec)
+			before := tb.state(tb.node, nic.name)
+
+			err := tb.host.Attach(context.Background(), spec, tb.podPath)
+			requireErrorContains(t, err, tc.want)
+			tb.requireState(tb.node, nic.name, before)
+			tb.requireLinks(tb.pod, "pod netns", "lo")
+		})
+	}
+}
+
+func TestAttach_FailsForUnknownDeviceAndMissingNetns(t *testing.T) {
+	tb := newTestbed(t)
+	nic := nicSpec{name: "nic0", mac: "02:00:00:00:06:01", mtu: 1500}
+	tb.addVethNIC(nic)
+
+	err := tb.host.Attach(context.Background(), podSpec(LinkRef{Name: "nope0"}, Target{Name: "net1"}), tb.podPath)
+	requireErrorContains(t, err, "nope0", "found neither", tb.nodePath)
+
+	missing := tb.podPath + "-missing"
+	err = tb.host.Attach(context.Background(), podSpec(LinkRef{Name: nic.name}, Target{Name: "net1"}), missing)
+	requireErrorContains(t, err, "nic0", missing)
+	tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac})
+}
+
+// Several attaches through one Host at once: the shared host handle must
+// hold up (run with -race).
+func TestAttachDetach_ConcurrentDevicesThroughOneHost(t *testing.T) {
+	tb := newTestbed(t)
+	const n = 4
+	type dev struct {
+		nic     nicSpec
+		podPath string
+		pod     *netlink.Handle
+	}
+	devs := make([]dev, n)
+	for i := range devs {
+		nic := nicSpec{name: "nic" + string(rune('0'+i)), mac: "02:00:00:00:07:0" + string(rune('0'+i)), mtu: 1500, up: true}
+		tb.addVethNIC(nic)
+		ns, path := newNamedNetns(t, "nc-test-pod-"+randomSuffix(t))
+		devs[i] = dev{nic: nic, podPath: path, pod: handleAt(t, ns)}
+	}
+	errs := make(chan error, n)
+	for _, d := range devs {
+		go func() {
+			ref := LinkRef{Name: d.nic.name, HardwareAddr: d.nic.mac}
+			spec := podSpec(ref, Target{Name: "net1"})
+			orig, err := tb.host.Snapshot(ref)
+			if err == nil {
+				err = tb.host.Attach(context.Background(), spec, d.podPath)
+			}
+			if err == nil {
+				err = tb.host.Detach(context.Background(), spec, orig, d.podPath)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("attach/detach: %v", err)
+		}
+	}
+	for _, d := range devs {
+		tb.requireState(tb.node, d.nic.name, linkState{Name: d.nic.name, MTU: 1500, MAC: d.nic.mac, Up: true})
+		tb.requireLinks(d.pod, d.podPath, "lo")
+	}
+}
+
+// The pod already has a device with the NIC's host name: the kernel must
+// move it under the target name directly (do_setlink hands IFLA_IFNAME to
+// the netns move as the name to use in the target).
+func TestAttach_MovesDeviceWhoseHostNameIsTakenInPod(t *testing.T) {
+	tb := newTestbed(t)
+	nic := nicSpec{name: "nic0", mac: "02:00:00:00:08:01", mtu: 1500, up: true}
+	tb.addVethNIC(nic)
+	tb.addBridge(tb.pod, nic.name)
+	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	spec := podSpec(ref, Target{Name: "net1"})
+	orig, err := tb.host.Snapshot(ref)
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+		t.Fatalf("Attach: %v", err)
+	}
+	tb.requireState(tb.pod, "net1", podState("net1", 1500, nic.mac))
+	tb.requireLinks(tb.pod, "pod netns", "lo", "net1", nic.name)
+
+	if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
+	tb.requireLinks(tb.pod, "pod netns", "lo", nic.name)
+}
