@@ -7,9 +7,13 @@ import (
 	"path/filepath"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/dynamic-resource-allocation/kubeletplugin"
 	"k8s.io/klog/v2"
 
@@ -22,6 +26,8 @@ import (
 )
 
 func run(ctx context.Context, o options) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	logger := klog.FromContext(ctx)
 	if o.nodeName == "" {
 		return errors.New("--node-name (or NODE_NAME) is required")
@@ -54,6 +60,10 @@ func run(ctx context.Context, o options) error {
 		CDIDir:     o.cdiDir,
 		Devices:    inv.lookup,
 		Detacher:   attacher,
+		Recorder:   eventRecorder(ctx, client),
+		OnFatalError: func(err error) {
+			cancel(fmt.Errorf("fatal kubelet plugin error: %w", err))
+		},
 	})
 	if err != nil {
 		return err
@@ -80,9 +90,19 @@ func run(ctx context.Context, o options) error {
 		}
 	})
 	<-ctx.Done()
-	logger.Info("Shutting down")
+	logger.Info("Shutting down", "cause", context.Cause(ctx))
 	wg.Wait()
+	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
+		return err
+	}
 	return nil
+}
+
+// eventRecorder sends events (failed prepares, naming the bad field) to the API server.
+func eventRecorder(ctx context.Context, client kubernetes.Interface) record.EventRecorder {
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	return broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "netclaim-plugin"})
 }
 
 func kubeClient(kubeconfig string) (kubernetes.Interface, error) {
