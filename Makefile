@@ -44,8 +44,7 @@ demo: build ## print the ResourceSlices of a synthetic example host and of this 
 	@echo; echo "== This host (live sysfs + netlink) =="
 	$(BIN)/netclaimctl inventory -o table
 	@echo; echo "== Validating the example NetworkConfigs in demo/ =="
-	$(BIN)/netclaimctl validate -f demo/deviceclasses.yaml
-	$(BIN)/netclaimctl validate -f demo/claims.yaml
+	$(BIN)/netclaimctl validate -f demo/deviceclasses.yaml -f demo/claims.yaml
 
 bench: ## run the Go benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/...

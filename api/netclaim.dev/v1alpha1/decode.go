@@ -13,11 +13,12 @@ import (
 // duplicate fields, field names in the wrong case, numbers that overflow their field, and a
 // wrong apiVersion or kind are errors, so a typo never silently changes what a pod gets.
 //
-// YAML is converted to JSON without looking at the target type, exactly as kubectl does
+// JSON, which is how the API server hands opaque parameters to the driver, is decoded as
+// is. YAML is converted to JSON without looking at the target type, exactly as kubectl does
 // before a DeviceClass or ResourceClaim reaches the API server: an unquoted `name: on` is
 // the boolean true there, so it is an error here too, never the string "true".
 func Decode(data []byte) (*NetworkConfig, error) {
-	jsonData, err := yaml.YAMLToJSONStrict(data)
+	jsonData, err := toJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", KindNetworkConfig, err)
 	}
@@ -45,4 +46,14 @@ func Decode(data []byte) (*NetworkConfig, error) {
 		return nil, fmt.Errorf("kind: unsupported value %q: must be %q", cfg.Kind, KindNetworkConfig)
 	}
 	return &cfg, nil
+}
+
+// toJSON returns JSON input unchanged and converts YAML. JSON must not take the YAML
+// path: the YAML parser refuses raw control characters (such as DEL) that JSON strings may
+// hold, and the JSON decoder below catches duplicate keys itself.
+func toJSON(data []byte) ([]byte, error) {
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+		return data, nil
+	}
+	return yaml.YAMLToJSONStrict(data)
 }

@@ -22,8 +22,8 @@ type ValidationContext struct {
 }
 
 // Validate checks one (merged) NetworkConfig. Field paths are relative to the config
-// (interface.mtu, routes[0].gateway); callers prefix claim and device. Every error names
-// the bad value and says what to change. Validate accepts fields this version does not
+// (interface.mtu, routes[0].gateway); callers prefix claim and device. Every error says
+// what to change, and names the bad value unless the field is missing. Validate accepts fields this version does not
 // implement yet; UnsupportedFields reports those.
 func (c *NetworkConfig) Validate(vc ValidationContext) field.ErrorList {
 	var errs field.ErrorList
