@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
+
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 // podSpec is the full configuration the tests attach: v4 and v6 addresses,
@@ -27,8 +29,8 @@ func podSpec(ref LinkRef, target Target) AttachSpec {
 
 // podState is the state podSpec must produce, given the expected name, MTU
 // and MAC.
-func podState(name string, mtu int, mac string) linkState {
-	return linkState{
+func podState(name string, mtu int, mac string) netnstest.LinkState {
+	return netnstest.LinkState{
 		Name: name, MTU: mtu, MAC: mac, Up: true,
 		Addresses: []string{"192.0.2.10/24", "2001:db8:1::10/64"},
 		Routes: []string{
@@ -44,7 +46,7 @@ func TestAttachDetach_ConfiguresPodAndRestoresHostExactly(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		macvlan bool
-		nic     nicSpec
+		nic     netnstest.NIC
 		target  Target
 		// wantMTU and wantMAC are what the device has in the pod.
 		wantMTU int
@@ -52,33 +54,33 @@ func TestAttachDetach_ConfiguresPodAndRestoresHostExactly(t *testing.T) {
 	}{
 		{
 			name:    "up veth renamed with new MTU and MAC",
-			nic:     nicSpec{name: "nic0", mac: "02:00:00:00:00:01", mtu: 1500, up: true},
+			nic:     netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:00:01", MTU: 1500, Up: true},
 			target:  Target{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:00:01"},
 			wantMTU: 9000, wantMAC: "02:aa:00:00:00:01",
 		},
 		{
 			name:    "down veth keeps MTU and MAC",
-			nic:     nicSpec{name: "nic0", mac: "02:00:00:00:00:02", mtu: 1400, up: false},
+			nic:     netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:00:02", MTU: 1400, Up: false},
 			target:  Target{Name: "net1"},
 			wantMTU: 1400, wantMAC: "02:00:00:00:00:02",
 		},
 		{
 			name:    "veth keeps its host name in the pod",
-			nic:     nicSpec{name: "nic0", mac: "02:00:00:00:00:03", mtu: 1500, up: true},
+			nic:     netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:00:03", MTU: 1500, Up: true},
 			target:  Target{Name: "nic0", MTU: 1450},
 			wantMTU: 1450, wantMAC: "02:00:00:00:00:03",
 		},
 		{
 			name:    "up macvlan on a veth parent",
 			macvlan: true,
-			nic:     nicSpec{name: "mv0", mac: "02:00:00:00:00:04", mtu: 1500, up: true},
+			nic:     netnstest.NIC{Name: "mv0", MAC: "02:00:00:00:00:04", MTU: 1500, Up: true},
 			target:  Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:00:04"},
 			wantMTU: 1400, wantMAC: "02:aa:00:00:00:04",
 		},
 		{
 			name:    "down macvlan on a veth parent",
 			macvlan: true,
-			nic:     nicSpec{name: "mv0", mac: "02:00:00:00:00:05", mtu: 1500, up: false},
+			nic:     netnstest.NIC{Name: "mv0", MAC: "02:00:00:00:00:05", MTU: 1500, Up: false},
 			target:  Target{Name: "net1"},
 			wantMTU: 1500, wantMAC: "02:00:00:00:00:05",
 		},
@@ -86,45 +88,45 @@ func TestAttachDetach_ConfiguresPodAndRestoresHostExactly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTestbed(t)
 			if tc.macvlan {
-				tb.addMacvlanNIC(tc.nic)
+				tb.AddMacvlanNIC(tc.nic)
 			} else {
-				tb.addVethNIC(tc.nic)
+				tb.AddVethNIC(tc.nic)
 			}
-			nodeLinks := tb.linkNames(tb.node)
-			ref := LinkRef{Name: tc.nic.name, HardwareAddr: tc.nic.mac}
+			nodeLinks := tb.LinkNames(tb.Node)
+			ref := LinkRef{Name: tc.nic.Name, HardwareAddr: tc.nic.MAC}
 			spec := podSpec(ref, tc.target)
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
 			}
-			wantOrig := linkState{Name: tc.nic.name, MTU: tc.nic.mtu, MAC: tc.nic.mac, Up: tc.nic.up}
-			if diff := cmp.Diff(wantOrig, linkState{Name: orig.Name, MTU: orig.MTU, MAC: orig.HardwareAddr, Up: orig.Up}); diff != "" {
+			wantOrig := netnstest.LinkState{Name: tc.nic.Name, MTU: tc.nic.MTU, MAC: tc.nic.MAC, Up: tc.nic.Up}
+			if diff := cmp.Diff(wantOrig, netnstest.LinkState{Name: orig.Name, MTU: orig.MTU, MAC: orig.HardwareAddr, Up: orig.Up}); diff != "" {
 				t.Errorf("Snapshot (-want +got):\n%s", diff)
 			}
 
-			if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+			if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 				t.Fatalf("Attach: %v", err)
 			}
-			tb.requireState(tb.pod, tc.target.Name, podState(tc.target.Name, tc.wantMTU, tc.wantMAC))
-			tb.requireLinks(tb.pod, "pod netns after attach", "lo", tc.target.Name)
+			tb.RequireState(tb.Pod, tc.target.Name, podState(tc.target.Name, tc.wantMTU, tc.wantMAC))
+			tb.RequireLinks(tb.Pod, "pod netns after attach", "lo", tc.target.Name)
 
-			if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+			if err := tb.host.Detach(context.Background(), spec, orig, tb.PodPath); err != nil {
 				t.Fatalf("Detach: %v", err)
 			}
 			// No addresses or routes come back: the kernel dropped them
 			// when the device left the pod namespace.
-			tb.requireState(tb.node, tc.nic.name, wantOrig)
-			tb.requireLinks(tb.pod, "pod netns after detach", "lo")
-			tb.requireLinks(tb.node, "node netns after detach", nodeLinks...)
+			tb.RequireState(tb.Node, tc.nic.Name, wantOrig)
+			tb.RequireLinks(tb.Pod, "pod netns after detach", "lo")
+			tb.RequireLinks(tb.Node, "node netns after detach", nodeLinks...)
 		})
 	}
 }
 
 func TestAttachDetach_RepeatingConverges(t *testing.T) {
 	tb := newTestbed(t)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:01:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:01:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 	spec := podSpec(ref, Target{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:01:01"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
@@ -133,18 +135,18 @@ func TestAttachDetach_RepeatingConverges(t *testing.T) {
 	ctx := context.Background()
 
 	for i := range 2 {
-		if err := tb.host.Attach(ctx, spec, tb.podPath); err != nil {
+		if err := tb.host.Attach(ctx, spec, tb.PodPath); err != nil {
 			t.Fatalf("Attach #%d: %v", i+1, err)
 		}
-		tb.requireState(tb.pod, "net1", podState("net1", 9000, "02:aa:00:00:01:01"))
-		tb.requireLinks(tb.pod, "pod netns", "lo", "net1")
+		tb.RequireState(tb.Pod, "net1", podState("net1", 9000, "02:aa:00:00:01:01"))
+		tb.RequireLinks(tb.Pod, "pod netns", "lo", "net1")
 	}
 	for i := range 2 {
-		if err := tb.host.Detach(ctx, spec, orig, tb.podPath); err != nil {
+		if err := tb.host.Detach(ctx, spec, orig, tb.PodPath); err != nil {
 			t.Fatalf("Detach #%d: %v", i+1, err)
 		}
-		tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
-		tb.requireLinks(tb.pod, "pod netns", "lo")
+		tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC, Up: true})
+		tb.RequireLinks(tb.Pod, "pod netns", "lo")
 	}
 }
 
@@ -160,9 +162,9 @@ func TestAttach_ConvergesAfterCrashAtEachStep(t *testing.T) {
 				}
 				return nil
 			}))
-			nic := nicSpec{name: "nic0", mac: "02:00:00:00:02:01", mtu: 1500, up: false}
-			tb.addVethNIC(nic)
-			ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:02:01", MTU: 1500, Up: false}
+			tb.AddVethNIC(nic)
+			ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 			spec := podSpec(ref, Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:02:01"})
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
@@ -170,29 +172,29 @@ func TestAttach_ConvergesAfterCrashAtEachStep(t *testing.T) {
 			}
 			ctx := context.Background()
 
-			if err := tb.host.Attach(ctx, spec, tb.podPath); !errors.Is(err, errCrash) {
+			if err := tb.host.Attach(ctx, spec, tb.PodPath); !errors.Is(err, errCrash) {
 				t.Fatalf("Attach with a crash after %s: got %v, want the simulated crash", crashAfter, err)
 			}
 			crash = false
-			if err := tb.host.Attach(ctx, spec, tb.podPath); err != nil {
+			if err := tb.host.Attach(ctx, spec, tb.PodPath); err != nil {
 				t.Fatalf("Attach after the crash: %v", err)
 			}
-			tb.requireState(tb.pod, "net1", podState("net1", 1400, "02:aa:00:00:02:01"))
+			tb.RequireState(tb.Pod, "net1", podState("net1", 1400, "02:aa:00:00:02:01"))
 
-			if err := tb.host.Detach(ctx, spec, orig, tb.podPath); err != nil {
+			if err := tb.host.Detach(ctx, spec, orig, tb.PodPath); err != nil {
 				t.Fatalf("Detach: %v", err)
 			}
-			tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac})
-			tb.requireLinks(tb.pod, "pod netns", "lo")
+			tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC})
+			tb.RequireLinks(tb.Pod, "pod netns", "lo")
 		})
 	}
 }
 
 func TestAttach_ConvergesDeviceMovedWithoutRename(t *testing.T) {
 	tb := newTestbed(t)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:03:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:03:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 	spec := podSpec(ref, Target{Name: "net1", MTU: 1300, HardwareAddr: "02:aa:00:00:03:01"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
@@ -200,39 +202,39 @@ func TestAttach_ConvergesDeviceMovedWithoutRename(t *testing.T) {
 	}
 	// A plain move, as another tool or an older attach would leave it:
 	// in the pod under its host name, host MTU and MAC.
-	link, err := tb.node.LinkByName(nic.name)
+	link, err := tb.Node.LinkByName(nic.Name)
 	if err != nil {
-		t.Fatalf("looking up %s: %v", nic.name, err)
+		t.Fatalf("looking up %s: %v", nic.Name, err)
 	}
-	if err := tb.node.LinkSetNsFd(link, int(tb.podNs)); err != nil {
-		t.Fatalf("moving %s into the pod: %v", nic.name, err)
+	if err := tb.Node.LinkSetNsFd(link, int(tb.PodNetns.Ns)); err != nil {
+		t.Fatalf("moving %s into the pod: %v", nic.Name, err)
 	}
-	tb.setAdminState(tb.pod, nic.name, true)
+	tb.SetAdminState(tb.Pod, nic.Name, true)
 
-	if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+	if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 		t.Fatalf("Attach: %v", err)
 	}
-	tb.requireState(tb.pod, "net1", podState("net1", 1300, "02:aa:00:00:03:01"))
-	tb.requireLinks(tb.pod, "pod netns", "lo", "net1")
+	tb.RequireState(tb.Pod, "net1", podState("net1", 1300, "02:aa:00:00:03:01"))
+	tb.RequireLinks(tb.Pod, "pod netns", "lo", "net1")
 
-	if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+	if err := tb.host.Detach(context.Background(), spec, orig, tb.PodPath); err != nil {
 		t.Fatalf("Detach: %v", err)
 	}
-	tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
+	tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC, Up: true})
 }
 
 func TestAttach_RefusesTargetNameTakenInPodAndLeavesDeviceOnHost(t *testing.T) {
 	tb := newTestbed(t)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:04:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	tb.addBridge(tb.pod, "net1")
-	spec := podSpec(LinkRef{Name: nic.name, HardwareAddr: nic.mac}, Target{Name: "net1", MTU: 9000})
-	before := tb.state(tb.node, nic.name)
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:04:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	tb.AddBridge(tb.Pod, "net1")
+	spec := podSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1", MTU: 9000})
+	before := tb.State(tb.Node, nic.Name)
 
-	err := tb.host.Attach(context.Background(), spec, tb.podPath)
-	requireErrorContains(t, err, "nic0", tb.podPath, "net1 is already taken", "bridge")
-	tb.requireState(tb.node, nic.name, before)
-	tb.requireLinks(tb.pod, "pod netns", "lo", "net1")
+	err := tb.host.Attach(context.Background(), spec, tb.PodPath)
+	netnstest.RequireErrorContains(t, err, "nic0", tb.PodPath, "net1 is already taken", "bridge")
+	tb.RequireState(tb.Node, nic.Name, before)
+	tb.RequireLinks(tb.Pod, "pod netns", "lo", "net1")
 }
 
 func TestAttach_RefusesBadSpecWithoutTouchingTheDevice(t *testing.T) {
@@ -252,32 +254,32 @@ func TestAttach_RefusesBadSpecWithoutTouchingTheDevice(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTestbed(t)
-			nic := nicSpec{name: "nic0", mac: "02:00:00:00:05:01", mtu: 1500, up: true}
-			tb.addVethNIC(nic)
-			spec := podSpec(LinkRef{Name: nic.name, HardwareAddr: nic.mac}, Target{Name: "net1"})
+			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:05:01", MTU: 1500, Up: true}
+			tb.AddVethNIC(nic)
+			spec := podSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1"})
 			tc.modify(&spec)
-			before := tb.state(tb.node, nic.name)
+			before := tb.State(tb.Node, nic.Name)
 
-			err := tb.host.Attach(context.Background(), spec, tb.podPath)
-			requireErrorContains(t, err, tc.want)
-			tb.requireState(tb.node, nic.name, before)
-			tb.requireLinks(tb.pod, "pod netns", "lo")
+			err := tb.host.Attach(context.Background(), spec, tb.PodPath)
+			netnstest.RequireErrorContains(t, err, tc.want)
+			tb.RequireState(tb.Node, nic.Name, before)
+			tb.RequireLinks(tb.Pod, "pod netns", "lo")
 		})
 	}
 }
 
 func TestAttach_FailsForUnknownDeviceAndMissingNetns(t *testing.T) {
 	tb := newTestbed(t)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:06:01", mtu: 1500}
-	tb.addVethNIC(nic)
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:06:01", MTU: 1500}
+	tb.AddVethNIC(nic)
 
-	err := tb.host.Attach(context.Background(), podSpec(LinkRef{Name: "nope0"}, Target{Name: "net1"}), tb.podPath)
-	requireErrorContains(t, err, "nope0", "found neither", tb.nodePath)
+	err := tb.host.Attach(context.Background(), podSpec(LinkRef{Name: "nope0"}, Target{Name: "net1"}), tb.PodPath)
+	netnstest.RequireErrorContains(t, err, "nope0", "found neither", tb.NodePath)
 
-	missing := tb.podPath + "-missing"
-	err = tb.host.Attach(context.Background(), podSpec(LinkRef{Name: nic.name}, Target{Name: "net1"}), missing)
-	requireErrorContains(t, err, "nic0", missing)
-	tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac})
+	missing := tb.PodPath + "-missing"
+	err = tb.host.Attach(context.Background(), podSpec(LinkRef{Name: nic.Name}, Target{Name: "net1"}), missing)
+	netnstest.RequireErrorContains(t, err, "nic0", missing)
+	tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC})
 }
 
 // Several attaches through one Host at once: the shared host handle must
@@ -286,21 +288,21 @@ func TestAttachDetach_ConcurrentDevicesThroughOneHost(t *testing.T) {
 	tb := newTestbed(t)
 	const n = 4
 	type dev struct {
-		nic     nicSpec
+		nic     netnstest.NIC
 		podPath string
 		pod     *netlink.Handle
 	}
 	devs := make([]dev, n)
 	for i := range devs {
-		nic := nicSpec{name: "nic" + string(rune('0'+i)), mac: "02:00:00:00:07:0" + string(rune('0'+i)), mtu: 1500, up: true}
-		tb.addVethNIC(nic)
-		ns, path := newNamedNetns(t, "nc-test-pod-"+randomSuffix(t))
-		devs[i] = dev{nic: nic, podPath: path, pod: handleAt(t, ns)}
+		nic := netnstest.NIC{Name: "nic" + string(rune('0'+i)), MAC: "02:00:00:00:07:0" + string(rune('0'+i)), MTU: 1500, Up: true}
+		tb.AddVethNIC(nic)
+		path, pod := netnstest.NewPodNetns(t)
+		devs[i] = dev{nic: nic, podPath: path, pod: pod}
 	}
 	errs := make(chan error, n)
 	for _, d := range devs {
 		go func() {
-			ref := LinkRef{Name: d.nic.name, HardwareAddr: d.nic.mac}
+			ref := LinkRef{Name: d.nic.Name, HardwareAddr: d.nic.MAC}
 			spec := podSpec(ref, Target{Name: "net1"})
 			orig, err := tb.host.Snapshot(ref)
 			if err == nil {
@@ -318,8 +320,8 @@ func TestAttachDetach_ConcurrentDevicesThroughOneHost(t *testing.T) {
 		}
 	}
 	for _, d := range devs {
-		tb.requireState(tb.node, d.nic.name, linkState{Name: d.nic.name, MTU: 1500, MAC: d.nic.mac, Up: true})
-		tb.requireLinks(d.pod, d.podPath, "lo")
+		tb.RequireState(tb.Node, d.nic.Name, netnstest.LinkState{Name: d.nic.Name, MTU: 1500, MAC: d.nic.MAC, Up: true})
+		tb.RequireLinks(d.pod, d.podPath, "lo")
 	}
 }
 
@@ -328,24 +330,24 @@ func TestAttachDetach_ConcurrentDevicesThroughOneHost(t *testing.T) {
 // the netns move as the name to use in the target).
 func TestAttach_MovesDeviceWhoseHostNameIsTakenInPod(t *testing.T) {
 	tb := newTestbed(t)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:08:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	tb.addBridge(tb.pod, nic.name)
-	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:08:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	tb.AddBridge(tb.Pod, nic.Name)
+	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 	spec := podSpec(ref, Target{Name: "net1"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
 	}
-	if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+	if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 		t.Fatalf("Attach: %v", err)
 	}
-	tb.requireState(tb.pod, "net1", podState("net1", 1500, nic.mac))
-	tb.requireLinks(tb.pod, "pod netns", "lo", "net1", nic.name)
+	tb.RequireState(tb.Pod, "net1", podState("net1", 1500, nic.MAC))
+	tb.RequireLinks(tb.Pod, "pod netns", "lo", "net1", nic.Name)
 
-	if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+	if err := tb.host.Detach(context.Background(), spec, orig, tb.PodPath); err != nil {
 		t.Fatalf("Detach: %v", err)
 	}
-	tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
-	tb.requireLinks(tb.pod, "pod netns", "lo", nic.name)
+	tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC, Up: true})
+	tb.RequireLinks(tb.Pod, "pod netns", "lo", nic.Name)
 }

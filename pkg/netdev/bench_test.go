@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 // BenchmarkAttachDetach moves a veth from the node netns into a pod netns
@@ -12,9 +14,9 @@ import (
 // netns move dominates both.
 func BenchmarkAttachDetach(b *testing.B) {
 	tb := newTestbed(b)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:20:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:20:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 	spec := podSpec(ref, Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:20:01"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
@@ -25,11 +27,11 @@ func BenchmarkAttachDetach(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		if err := tb.host.Attach(ctx, spec, tb.podPath); err != nil {
+		if err := tb.host.Attach(ctx, spec, tb.PodPath); err != nil {
 			b.Fatalf("Attach: %v", err)
 		}
 		attached := time.Now()
-		if err := tb.host.Detach(ctx, spec, orig, tb.podPath); err != nil {
+		if err := tb.host.Detach(ctx, spec, orig, tb.PodPath); err != nil {
 			b.Fatalf("Detach: %v", err)
 		}
 		attach += attached.Sub(start)
@@ -43,15 +45,15 @@ func BenchmarkAttachDetach(b *testing.B) {
 // place: the cost of a duplicate runtime hook.
 func BenchmarkAttach_Converged(b *testing.B) {
 	tb := newTestbed(b)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:21:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	spec := podSpec(LinkRef{Name: nic.name, HardwareAddr: nic.mac}, Target{Name: "net1"})
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:21:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	spec := podSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1"})
 	ctx := context.Background()
-	if err := tb.host.Attach(ctx, spec, tb.podPath); err != nil {
+	if err := tb.host.Attach(ctx, spec, tb.PodPath); err != nil {
 		b.Fatalf("Attach: %v", err)
 	}
 	for b.Loop() {
-		if err := tb.host.Attach(ctx, spec, tb.podPath); err != nil {
+		if err := tb.host.Attach(ctx, spec, tb.PodPath); err != nil {
 			b.Fatalf("Attach: %v", err)
 		}
 	}
@@ -63,7 +65,7 @@ func BenchmarkAttach_Converged(b *testing.B) {
 func BenchmarkOpenPodConn(b *testing.B) {
 	tb := newTestbed(b)
 	for b.Loop() {
-		c, err := openPodConn(tb.podPath)
+		c, err := openPodConn(tb.PodPath)
 		if err != nil {
 			b.Fatalf("openPodConn: %v", err)
 		}
@@ -77,9 +79,9 @@ func BenchmarkOpenPodConn(b *testing.B) {
 // handle.
 func BenchmarkSnapshot(b *testing.B) {
 	tb := newTestbed(b)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:22:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:22:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 	for b.Loop() {
 		if _, err := tb.host.Snapshot(ref); err != nil {
 			b.Fatalf("Snapshot: %v", err)

@@ -6,8 +6,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 func TestDetach_ReportsGoneWhenPodNetnsDeletedWithVirtualDevice(t *testing.T) {
@@ -20,42 +21,42 @@ func TestDetach_ReportsGoneWhenPodNetnsDeletedWithVirtualDevice(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTestbed(t)
-			nic := nicSpec{name: "nic0", mac: "02:00:00:00:10:01", mtu: 1500, up: true}
+			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:10:01", MTU: 1500, Up: true}
 			if tc.macvlan {
-				tb.addMacvlanNIC(nic)
+				tb.AddMacvlanNIC(nic)
 			} else {
-				tb.addVethNIC(nic)
+				tb.AddVethNIC(nic)
 			}
-			tb.addVethNIC(nicSpec{name: "bystander0", mac: "02:00:00:00:10:02", mtu: 1500, up: true})
-			ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+			tb.AddVethNIC(netnstest.NIC{Name: "bystander0", MAC: "02:00:00:00:10:02", MTU: 1500, Up: true})
+			ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 			spec := podSpec(ref, Target{Name: "net1", MTU: 1400})
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
 			}
-			if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+			if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 				t.Fatalf("Attach: %v", err)
 			}
-			nodeLinks := tb.linkNames(tb.node)
-			bystander := tb.state(tb.node, "bystander0")
+			nodeLinks := tb.LinkNames(tb.Node)
+			bystander := tb.State(tb.Node, "bystander0")
 
-			tb.deletePod()
+			tb.DeletePod()
 			if !tc.macvlan {
 				// The kernel destroys a veth with its namespace, and
 				// its peer with it.
-				tb.waitLinkGone(tb.node, nic.name+"p")
-				nodeLinks = without(nodeLinks, nic.name+"p")
+				tb.WaitLinkGone(tb.Node, nic.Name+"p")
+				nodeLinks = without(nodeLinks, nic.Name+"p")
 			}
 
 			for i := range 2 {
-				err := tb.host.Detach(context.Background(), spec, orig, tb.podPath)
+				err := tb.host.Detach(context.Background(), spec, orig, tb.PodPath)
 				if !errors.Is(err, ErrDeviceGone) {
 					t.Fatalf("Detach #%d after the pod netns was deleted: got %v, want ErrDeviceGone", i+1, err)
 				}
-				requireErrorContains(t, err, "nic0", tb.podPath, tb.nodePath)
+				netnstest.RequireErrorContains(t, err, "nic0", tb.PodPath, tb.NodePath)
 			}
-			tb.requireLinks(tb.node, "node netns", nodeLinks...)
-			tb.requireState(tb.node, "bystander0", bystander)
+			tb.RequireLinks(tb.Node, "node netns", nodeLinks...)
+			tb.RequireState(tb.Node, "bystander0", bystander)
 		})
 	}
 }
@@ -68,110 +69,110 @@ func TestDetach_ReportsGoneWhenPodNetnsDeletedWithVirtualDevice(t *testing.T) {
 func TestDetach_RestoresDeviceTheKernelReturnedRenamed(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		ref  func(nic nicSpec) LinkRef
+		ref  func(nic netnstest.NIC) LinkRef
 	}{
-		{name: "found by original MAC", ref: func(nic nicSpec) LinkRef { return LinkRef{Name: nic.name, HardwareAddr: nic.mac} }},
+		{name: "found by original MAC", ref: func(nic netnstest.NIC) LinkRef { return LinkRef{Name: nic.Name, HardwareAddr: nic.MAC} }},
 		// Without a MAC in the ref the identity still knows the
 		// original MAC from the snapshot and the pod MAC from the target.
-		{name: "found by the snapshot and target MACs", ref: func(nic nicSpec) LinkRef { return LinkRef{Name: nic.name} }},
+		{name: "found by the snapshot and target MACs", ref: func(nic netnstest.NIC) LinkRef { return LinkRef{Name: nic.Name} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTestbed(t)
-			nic := nicSpec{name: "nic0", mac: "02:00:00:00:11:01", mtu: 1500, up: true}
-			tb.addVethNIC(nic)
+			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:11:01", MTU: 1500, Up: true}
+			tb.AddVethNIC(nic)
 			spec := podSpec(tc.ref(nic), Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:11:01"})
 			orig, err := tb.host.Snapshot(spec.Link)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
 			}
-			if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+			if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 				t.Fatalf("Attach: %v", err)
 			}
-			link, err := tb.pod.LinkByName("net1")
+			link, err := tb.Pod.LinkByName("net1")
 			if err != nil {
 				t.Fatalf("looking up net1 in the pod: %v", err)
 			}
-			if err := tb.pod.LinkSetName(link, "dev42"); err != nil {
+			if err := tb.Pod.LinkSetName(link, "dev42"); err != nil {
 				t.Fatalf("renaming: %v", err)
 			}
-			if err := tb.pod.LinkSetNsFd(link, int(tb.host.ns)); err != nil {
+			if err := tb.Pod.LinkSetNsFd(link, int(tb.host.ns)); err != nil {
 				t.Fatalf("moving back as the kernel would: %v", err)
 			}
-			tb.deletePod()
+			tb.DeletePod()
 
-			if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+			if err := tb.host.Detach(context.Background(), spec, orig, tb.PodPath); err != nil {
 				t.Fatalf("Detach: %v", err)
 			}
-			tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
-			if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+			tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC, Up: true})
+			if err := tb.host.Detach(context.Background(), spec, orig, tb.PodPath); err != nil {
 				t.Fatalf("second Detach: %v", err)
 			}
-			tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
+			tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC, Up: true})
 		})
 	}
 }
 
 func TestDetach_RefusesOriginalNameTakenOnHostThenSucceedsOnceFree(t *testing.T) {
 	tb := newTestbed(t)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:12:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:12:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 	spec := podSpec(ref, Target{Name: "net1", MTU: 1400})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
 	}
-	if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+	if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 		t.Fatalf("Attach: %v", err)
 	}
-	tb.addBridge(tb.node, nic.name)
+	tb.AddBridge(tb.Node, nic.Name)
 
-	err = tb.host.Detach(context.Background(), spec, orig, tb.podPath)
-	requireErrorContains(t, err, "net1", tb.podPath, "nic0 is already taken", "bridge")
+	err = tb.host.Detach(context.Background(), spec, orig, tb.PodPath)
+	netnstest.RequireErrorContains(t, err, "net1", tb.PodPath, "nic0 is already taken", "bridge")
 	// Nothing moved, nothing renamed.
-	tb.requireState(tb.pod, "net1", podState("net1", 1400, nic.mac))
+	tb.RequireState(tb.Pod, "net1", podState("net1", 1400, nic.MAC))
 
-	tb.deleteLink(tb.node, nic.name)
-	if err := tb.host.Detach(context.Background(), spec, orig, tb.podPath); err != nil {
+	tb.DeleteLink(tb.Node, nic.Name)
+	if err := tb.host.Detach(context.Background(), spec, orig, tb.PodPath); err != nil {
 		t.Fatalf("Detach once the name is free: %v", err)
 	}
-	tb.requireState(tb.node, nic.name, linkState{Name: nic.name, MTU: nic.mtu, MAC: nic.mac, Up: true})
-	tb.requireLinks(tb.pod, "pod netns", "lo")
+	tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC, Up: true})
+	tb.RequireLinks(tb.Pod, "pod netns", "lo")
 }
 
 func TestDetach_RefusesRestoringOverAnotherDeviceOnHost(t *testing.T) {
 	tb := newTestbed(t)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:13:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:13:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 	spec := podSpec(ref, Target{Name: "net1"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
 	}
-	if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+	if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 		t.Fatalf("Attach: %v", err)
 	}
 	// Back on the host under its pod name (as after a crash between the
 	// move and the rename), while another device took the original name.
-	link, err := tb.pod.LinkByName("net1")
+	link, err := tb.Pod.LinkByName("net1")
 	if err != nil {
 		t.Fatalf("looking up net1: %v", err)
 	}
-	if err := tb.pod.LinkSetNsFd(link, int(tb.host.ns)); err != nil {
+	if err := tb.Pod.LinkSetNsFd(link, int(tb.host.ns)); err != nil {
 		t.Fatalf("moving back: %v", err)
 	}
-	tb.addBridge(tb.node, nic.name)
+	tb.AddBridge(tb.Node, nic.Name)
 
-	err = tb.host.Detach(context.Background(), spec, orig, tb.podPath)
-	requireErrorContains(t, err, "net1", "nic0 is already taken", "bridge")
-	tb.requireState(tb.node, "net1", linkState{Name: "net1", MTU: 1500, MAC: nic.mac})
+	err = tb.host.Detach(context.Background(), spec, orig, tb.PodPath)
+	netnstest.RequireErrorContains(t, err, "net1", "nic0 is already taken", "bridge")
+	tb.RequireState(tb.Node, "net1", netnstest.LinkState{Name: "net1", MTU: 1500, MAC: nic.MAC})
 }
 
 func TestDetach_FailsWithoutSnapshot(t *testing.T) {
 	tb := newTestbed(t)
-	err := tb.host.Detach(context.Background(), podSpec(LinkRef{Name: "nic0"}, Target{Name: "net1"}), Original{}, tb.podPath)
-	requireErrorContains(t, err, "nic0", "original state has no interface name")
+	err := tb.host.Detach(context.Background(), podSpec(LinkRef{Name: "nic0"}, Target{Name: "net1"}), Original{}, tb.PodPath)
+	netnstest.RequireErrorContains(t, err, "nic0", "original state has no interface name")
 }
 
 func without(names []string, drop string) []string {
@@ -188,35 +189,31 @@ func without(names []string, drop string) []string {
 // behind: that is a deleted namespace too, not an error.
 func TestDetach_TreatsUnmountedNetnsFileAsGone(t *testing.T) {
 	tb := newTestbed(t)
-	nic := nicSpec{name: "nic0", mac: "02:00:00:00:14:01", mtu: 1500, up: true}
-	tb.addVethNIC(nic)
-	ref := LinkRef{Name: nic.name, HardwareAddr: nic.mac}
+	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:14:01", MTU: 1500, Up: true}
+	tb.AddVethNIC(nic)
+	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
 	spec := podSpec(ref, Target{Name: "net1"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
 	}
-	if err := tb.host.Attach(context.Background(), spec, tb.podPath); err != nil {
+	if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 		t.Fatalf("Attach: %v", err)
 	}
-	tb.pod.Close()
-	if err := tb.podNs.Close(); err != nil {
-		t.Fatalf("closing pod netns: %v", err)
-	}
-	tb.podNs = netns.None()
-	if err := unix.Unmount(tb.podPath, unix.MNT_DETACH); err != nil {
-		t.Fatalf("unmounting %s: %v", tb.podPath, err)
+	tb.PodNetns.Close()
+	if err := unix.Unmount(tb.PodPath, unix.MNT_DETACH); err != nil {
+		t.Fatalf("unmounting %s: %v", tb.PodPath, err)
 	}
 	t.Cleanup(func() {
-		if err := os.Remove(tb.podPath); err != nil {
-			t.Errorf("removing %s: %v", tb.podPath, err)
+		if err := os.Remove(tb.PodPath); err != nil {
+			t.Errorf("removing %s: %v", tb.PodPath, err)
 		}
 	})
-	tb.waitLinkGone(tb.node, nic.name+"p")
+	tb.WaitLinkGone(tb.Node, nic.Name+"p")
 
-	err = tb.host.Detach(context.Background(), spec, orig, tb.podPath)
+	err = tb.host.Detach(context.Background(), spec, orig, tb.PodPath)
 	if !errors.Is(err, ErrDeviceGone) {
 		t.Fatalf("Detach: got %v, want ErrDeviceGone", err)
 	}
-	requireErrorContains(t, err, "not a namespace file")
+	netnstest.RequireErrorContains(t, err, "not a namespace file")
 }

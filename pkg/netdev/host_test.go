@@ -6,12 +6,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
+
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 // OpenHost must address the process's own namespace. Read-only: it
 // snapshots the loopback device and compares with what the process sees.
 func TestOpenHost_SnapshotsTheProcessNetns(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireRoot(t)
 	host, err := OpenHost()
 	if err != nil {
 		t.Fatalf("OpenHost: %v", err)
@@ -40,5 +42,5 @@ func TestOpenHost_SnapshotsTheProcessNetns(t *testing.T) {
 
 func TestOpenHostAt_FailsForMissingNetns(t *testing.T) {
 	_, err := OpenHostAt("/var/run/netns/nc-test-does-not-exist")
-	requireErrorContains(t, err, "/var/run/netns/nc-test-does-not-exist", "no longer exists")
+	netnstest.RequireErrorContains(t, err, "/var/run/netns/nc-test-does-not-exist", "no longer exists")
 }

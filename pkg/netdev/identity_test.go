@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
+
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 func device(name, mac, perm, bus, parent string) netlink.Link {
@@ -172,7 +174,7 @@ func macs(t *testing.T, ss []string) []net.HardwareAddr {
 	t.Helper()
 	var out []net.HardwareAddr
 	for _, s := range ss {
-		out = append(out, mustMAC(t, s))
+		out = append(out, netnstest.MustMAC(t, s))
 	}
 	return out
 }

@@ -15,24 +15,47 @@ import (
 // An error fails the sandbox; the runtime tears it down and kubelet retries, so on error
 // the devices already moved are put back first and the host is left as it was.
 func (p *Plugin) RunPodSandbox(ctx context.Context, pod *nriapi.PodSandbox) error {
+	// Read the claims under the lock: a concurrent detach (unprepare, Synchronize) may
+	// be changing their attachments.
+	defer p.lockPod(pod.GetUid())()
 	claims := p.cfg.Checkpoint.ByPod(pod.GetUid())
 	if len(claims) == 0 {
 		return nil
 	}
-	defer p.lockPod(pod.GetUid())()
 	logger := klog.FromContext(ctx).WithValues("pod", podRef(pod), "sandbox", pod.GetId())
 
 	nsPath, err := netnsPath(pod)
 	if err != nil {
 		return err
 	}
-	for _, c := range claims {
+	for i, c := range claims {
 		if err := p.attachClaim(ctx, c, pod.GetId(), nsPath); err != nil {
-			return fmt.Errorf("attaching devices of claim %s/%s to pod %s: %w", c.Namespace, c.Name, podRef(pod), err)
+			err = fmt.Errorf("attaching devices of claim %s/%s to pod %s: %w", c.Namespace, c.Name, podRef(pod), err)
+			return errors.Join(err, p.rollBack(ctx, claims[:i]))
 		}
 		logger.V(2).Info("Attached claim", "claim", klog.KRef(c.Namespace, c.Name), "devices", len(c.Devices))
 	}
 	return nil
+}
+
+// rollBack restores the claims this RunPodSandbox attached before a later claim failed,
+// newest first. containerd sends neither StopPodSandbox nor RemovePodSandbox for a
+// sandbox whose RunPodSandbox hook failed (it arms that cleanup only after the hook
+// succeeds), so nothing else would bring them home before kubelet's retry.
+func (p *Plugin) rollBack(ctx context.Context, attached []plan.Claim) error {
+	var errs []error
+	for i := len(attached) - 1; i >= 0; i-- {
+		// attached holds the claims as read before attach; the checkpoint has the
+		// Attachment that says where the devices went.
+		c, ok := p.cfg.Checkpoint.Get(attached[i].UID)
+		if !ok {
+			continue
+		}
+		if err := p.detachClaim(ctx, c); err != nil {
+			errs = append(errs, fmt.Errorf("rolling back claim %s/%s: %w", c.Namespace, c.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // attachClaim snapshots, persists, then moves: the snapshot must be durable before the

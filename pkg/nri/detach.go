@@ -24,13 +24,21 @@ func (p *Plugin) RemovePodSandbox(ctx context.Context, pod *nriapi.PodSandbox) e
 }
 
 func (p *Plugin) detachPod(ctx context.Context, pod *nriapi.PodSandbox) error {
-	claims := p.cfg.Checkpoint.ByPod(pod.GetUid())
-	if len(claims) == 0 {
-		return nil
-	}
 	defer p.lockPod(pod.GetUid())()
+	claims := p.cfg.Checkpoint.ByPod(pod.GetUid())
 	var errs []error
 	for _, c := range claims {
+		if c.Attachment == nil {
+			continue
+		}
+		if c.Attachment.SandboxID != pod.GetId() {
+			// The devices belong to a newer sandbox of the same pod: kubelet removes a
+			// dead sandbox (RemovePodSandbox, garbage collection) after it started its
+			// replacement, and that must not strip the running one.
+			klog.FromContext(ctx).V(2).Info("Leaving devices attached to another sandbox of the pod",
+				"claim", klog.KRef(c.Namespace, c.Name), "sandbox", pod.GetId(), "attachedTo", c.Attachment.SandboxID)
+			continue
+		}
 		if err := p.detachClaim(ctx, c); err != nil {
 			errs = append(errs, fmt.Errorf("restoring devices of claim %s/%s from pod %s: %w", c.Namespace, c.Name, podRef(pod), err))
 		}
