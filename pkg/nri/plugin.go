@@ -101,17 +101,25 @@ func (p *Plugin) Synchronize(ctx context.Context, pods []*nriapi.PodSandbox, _ [
 	for _, pod := range pods {
 		live[pod.GetId()] = true
 	}
-	var errs []error
 	for _, c := range p.cfg.Checkpoint.List() {
 		if c.Attachment == nil || live[c.Attachment.SandboxID] {
 			continue
 		}
-		if err := p.DetachClaim(ctx, c); err != nil {
-			errs = append(errs, err)
+		if err := p.detachVanished(ctx, c.UID, c.PodUID, c.Attachment.SandboxID); err != nil {
+			klog.FromContext(ctx).Error(err, "Restoring devices of a vanished sandbox failed; unprepare will retry")
 		}
 	}
-	for _, err := range errs {
-		klog.FromContext(ctx).Error(err, "Restoring devices of a vanished sandbox failed; unprepare will retry")
-	}
 	return nil, nil
+}
+
+// detachVanished restores a claim only if, under the pod lock, it is still attached to the
+// sandbox that vanished: a RunPodSandbox racing with Synchronize may have moved it to a
+// new, live sandbox in the meantime.
+func (p *Plugin) detachVanished(ctx context.Context, claimUID, podUID, sandboxID string) error {
+	defer p.lockPod(podUID)()
+	c, ok := p.cfg.Checkpoint.Get(claimUID)
+	if !ok || c.Attachment == nil || c.Attachment.SandboxID != sandboxID {
+		return nil
+	}
+	return p.detachClaim(ctx, c)
 }

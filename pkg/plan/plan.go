@@ -87,6 +87,4 @@ type Original struct {
 	MTU          int    `json:"mtu"`
 	HardwareAddr string `json:"hardwareAddr"`
 	Up           bool   `json:"up"`
-	// Moved is true once the device left the host netns; detach skips devices never moved.
-	Moved bool `json:"moved"`
 }

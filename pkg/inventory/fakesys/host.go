@@ -27,9 +27,10 @@ type Host struct {
 
 // entry is one Add call; exactly one field is set.
 type entry struct {
-	nic     *NIC
-	pf      *PF
-	virtual *VirtualNIC
+	nic      *NIC
+	pf       *PF
+	platform *PlatformNIC
+	virtual  *VirtualNIC
 }
 
 // NewHost returns an empty host: only the loopback interface.
@@ -77,6 +78,9 @@ type NIC struct {
 	LinkType string
 	// RDMADevices are the RDMA devices of the function (infiniband/<name>), e.g. "mlx5_0".
 	RDMADevices []string
+	// VirtioDevice puts the netdev below a virtio bus device of the function, as virtio-pci
+	// does (<function>/virtio2/net/eth0, with the device link pointing at virtio2).
+	VirtioDevice string
 	Netdev
 }
 
@@ -112,11 +116,28 @@ type VirtualNIC struct {
 	Lower string
 }
 
+// PlatformNIC is a hardware netdev without a PCI function: virtio-mmio (Firecracker), a
+// USB NIC, an SoC's built-in MAC.
+type PlatformNIC struct {
+	// Device is the parent device's folder below devices/, e.g. "platform/virtio-mmio.0/virtio0".
+	Device string
+	// Driver is the parent device's driver, e.g. "virtio_net"; its bus is Bus (default "virtio").
+	Driver string
+	Bus    string
+	Netdev
+}
+
 // AddNIC adds a PCI NIC without SR-IOV.
 func (h *Host) AddNIC(n NIC) *Host { h.entries = append(h.entries, entry{nic: &n}); return h }
 
 // AddPF adds an SR-IOV capable PF with its enabled VFs.
 func (h *Host) AddPF(p PF) *Host { h.entries = append(h.entries, entry{pf: &p}); return h }
+
+// AddPlatformNIC adds a hardware netdev that is not a PCI function.
+func (h *Host) AddPlatformNIC(p PlatformNIC) *Host {
+	h.entries = append(h.entries, entry{platform: &p})
+	return h
+}
 
 // AddVirtual adds a software netdev.
 func (h *Host) AddVirtual(v VirtualNIC) *Host {
