@@ -45,7 +45,7 @@ func testClaim(uid, podUID string) plan.Claim {
 			SandboxID: "sandbox-" + podUID,
 			NetnsPath: "/var/run/netns/cni-" + podUID,
 			Originals: []plan.Original{{
-				Name: "ens1f0v1", Index: 7, MTU: 9000, HardwareAddr: "02:00:00:00:00:01", Up: true, Moved: true,
+				Name: "ens1f0v1", Index: 7, MTU: 9000, HardwareAddr: "02:00:00:00:00:01", Up: true,
 			}},
 		},
 	}
@@ -210,7 +210,7 @@ func TestUpdate(t *testing.T) {
 		if err := s.Put(c); err != nil {
 			t.Fatal(err)
 		}
-		att := &plan.Attachment{SandboxID: "sb", NetnsPath: "/run/netns/x", Originals: []plan.Original{{Name: "eth9", Moved: true}}}
+		att := &plan.Attachment{SandboxID: "sb", NetnsPath: "/run/netns/x", Originals: []plan.Original{{Name: "eth9"}}}
 		err := s.Update("a", func(c *plan.Claim) error {
 			c.Attachment = att
 			return nil
