@@ -74,9 +74,12 @@ func (id identity) searchable() bool {
 
 func (id identity) matches(link netlink.Link) bool {
 	attrs := link.Attrs()
-	if id.pciAddress != "" {
-		return attrs.ParentDevBus == "pci" && strings.EqualFold(attrs.ParentDev, id.pciAddress)
+	if id.pciAddress != "" && attrs.ParentDevBus == "pci" {
+		return strings.EqualFold(attrs.ParentDev, id.pciAddress)
 	}
+	// A device the kernel reports without a PCI parent cannot contradict the PCI address
+	// discovery gave: a virtual stand-in described by a synthetic --host-root tree (the
+	// simulated nodes), or a driver that does not expose its parent. Fall back to MACs.
 	has := func(mac net.HardwareAddr) bool {
 		return bytes.Equal(attrs.HardwareAddr, mac) || bytes.Equal(attrs.PermHWAddr, mac)
 	}
