@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -68,12 +69,18 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	// kubelet creates <plugins>/<driver> for the plugins it knows; a first start or a
+	// simulated node has none, and the DRA socket cannot be bound without it.
+	pluginDataDir := filepath.Join(o.pluginDir, version.DriverName)
+	if err := os.MkdirAll(pluginDataDir, 0o750); err != nil {
+		return fmt.Errorf("creating the kubelet plugin directory: %w", err)
+	}
 	helper, err := kubeletplugin.Start(ctx, drv,
 		kubeletplugin.DriverName(version.DriverName),
 		kubeletplugin.NodeName(o.nodeName),
 		kubeletplugin.KubeClient(client),
 		kubeletplugin.RegistrarDirectoryPath(o.registrarDir),
-		kubeletplugin.PluginDataDirectoryPath(filepath.Join(o.pluginDir, version.DriverName)),
+		kubeletplugin.PluginDataDirectoryPath(pluginDataDir),
 	)
 	if err != nil {
 		return fmt.Errorf("starting the kubelet plugin: %w", err)
