@@ -9,7 +9,9 @@ DEMO_NODE  ?= demo-node
 # Short fuzz runs in `make test`; run `make fuzz FUZZTIME=10m` for a long one.
 FUZZTIME   ?= 10s
 
-.PHONY: help build test unit lint fuzz demo bench clean
+E2E_NODES  ?= 3
+
+.PHONY: help build test unit lint fuzz demo bench clean cluster-up cluster-down e2e-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -21,9 +23,11 @@ build: ## build netclaim-plugin and netclaimctl into bin/
 lint: ## gofmt and go vet
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
+	cd test/e2e && $(GO) vet ./...
 
 test: lint ## unit + netns tiers (netns tests need root; they skip with a reason otherwise)
 	$(GO) test -count=1 -race ./...
+	cd test/e2e && $(GO) test -count=1 -race ./cmd/... ./nodeagent/...
 	$(MAKE) --no-print-directory fuzz
 
 fuzz: ## run each fuzz target for FUZZTIME
@@ -48,6 +52,15 @@ demo: build ## print the ResourceSlices of a synthetic example host and of this 
 
 bench: ## run the Go benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/...
+
+e2e-tools: ## build (or reuse) the cached control-plane binaries
+	@test/e2e/tools/build.sh >/dev/null
+
+cluster-up: ## local control plane + E2E_NODES simulated nodes; eval "$$(make -s cluster-up)"
+	@NODES=$(E2E_NODES) test/e2e/scripts/cluster-up.sh
+
+cluster-down: ## stop the local cluster, remove its netns, links and run dir
+	@test/e2e/scripts/cluster-down.sh
 
 clean: ## remove build outputs
 	rm -rf $(BIN) $(DEMO_HOST)
