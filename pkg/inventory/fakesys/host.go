@@ -50,8 +50,9 @@ type Netdev struct {
 	MTU int
 	// OperState defaults to "up".
 	OperState string
-	// SpeedMbps is written to the speed file of a PCI netdev; 0 or less writes -1, as the
-	// kernel reports for a physical link that is down. Software netdevs have no speed file.
+	// SpeedMbps is written to the speed file of a hardware netdev; 0 or less writes -1, as
+	// the kernel reports for a physical link that is down. Software netdevs have no speed
+	// file (the kernel answers EINVAL).
 	SpeedMbps int
 	// Master enslaves the interface to a bridge or bond (master, upper_ and lower_ links).
 	Master string
