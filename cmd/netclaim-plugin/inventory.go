@@ -10,64 +10,49 @@ import (
 	"k8s.io/dynamic-resource-allocation/resourceslice"
 	"k8s.io/klog/v2"
 
+	"github.com/netclaim/netclaim/pkg/driver"
 	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/publish"
 )
 
-// nodeInventory holds the latest scan: prepare looks devices up in it, the publish loop
-// turns it into ResourceSlices.
-type nodeInventory struct {
-	hostRoot string
-	nodeName string
+// publisher rediscovers devices and turns them into ResourceSlices.
+type publisher struct {
+	hostRoot  string
+	nodeName  string
+	inventory *driver.Inventory
 
-	mu        sync.RWMutex
-	byName    map[string]inventory.Device
+	mu        sync.Mutex
 	resources resourceslice.DriverResources
 }
 
-func newInventory(hostRoot, nodeName string) *nodeInventory {
-	return &nodeInventory{hostRoot: hostRoot, nodeName: nodeName}
-}
-
-func (n *nodeInventory) lookup(name string) (inventory.Device, bool) {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	d, ok := n.byName[name]
-	return d, ok
-}
-
 // rescan rediscovers devices; it reports whether the resources to publish changed.
-func (n *nodeInventory) rescan(ctx context.Context) (bool, error) {
-	devs, err := inventory.Discover(ctx, inventory.Options{HostRoot: n.hostRoot})
+func (p *publisher) rescan(ctx context.Context) (bool, error) {
+	scanned, err := inventory.Discover(ctx, inventory.Options{HostRoot: p.hostRoot})
 	if err != nil {
 		return false, err
 	}
-	res, err := publish.Resources(n.nodeName, devs, n.hostRoot)
+	res, err := publish.Resources(p.nodeName, p.inventory.Update(scanned), p.hostRoot)
 	if err != nil {
 		return false, err
 	}
-	byName := make(map[string]inventory.Device, len(devs))
-	for _, d := range devs {
-		byName[d.Name] = d
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	changed := !equality.Semantic.DeepEqual(n.resources, res)
-	n.byName, n.resources = byName, res
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	changed := !equality.Semantic.DeepEqual(p.resources, res)
+	p.resources = res
 	return changed, nil
 }
 
-func (n *nodeInventory) snapshot() resourceslice.DriverResources {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	return n.resources
+func (p *publisher) current() resourceslice.DriverResources {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.resources
 }
 
-// publishLoop publishes the first scan, then rescans and republishes only on change, so an
-// idle node causes no API writes.
-func (n *nodeInventory) publishLoop(ctx context.Context, helper *kubeletplugin.Helper, every time.Duration) {
+// loop publishes the first scan, then rescans and republishes only on change, so an idle
+// node causes no API writes.
+func (p *publisher) loop(ctx context.Context, helper *kubeletplugin.Helper, every time.Duration) {
 	logger := klog.FromContext(ctx)
-	if err := helper.PublishResources(ctx, n.snapshot()); err != nil {
+	if err := helper.PublishResources(ctx, p.current()); err != nil {
 		logger.Error(err, "Publishing ResourceSlices failed")
 	}
 	ticker := time.NewTicker(every)
@@ -78,7 +63,7 @@ func (n *nodeInventory) publishLoop(ctx context.Context, helper *kubeletplugin.H
 			return
 		case <-ticker.C:
 		}
-		changed, err := n.rescan(ctx)
+		changed, err := p.rescan(ctx)
 		if err != nil {
 			logger.Error(err, "Rescanning devices failed; keeping the last published inventory")
 			continue
@@ -87,7 +72,7 @@ func (n *nodeInventory) publishLoop(ctx context.Context, helper *kubeletplugin.H
 			continue
 		}
 		logger.Info("Devices changed, republishing")
-		if err := helper.PublishResources(ctx, n.snapshot()); err != nil {
+		if err := helper.PublishResources(ctx, p.current()); err != nil {
 			logger.Error(err, "Publishing ResourceSlices failed")
 		}
 	}

@@ -47,8 +47,8 @@ func run(ctx context.Context, o options) error {
 	}
 	defer host.Close()
 
-	inv := newInventory(o.hostRoot, o.nodeName)
-	if _, err := inv.rescan(ctx); err != nil {
+	pub := &publisher{hostRoot: o.hostRoot, nodeName: o.nodeName, inventory: driver.NewInventory(store)}
+	if _, err := pub.rescan(ctx); err != nil {
 		return err
 	}
 
@@ -59,7 +59,7 @@ func run(ctx context.Context, o options) error {
 		NodeName:   o.nodeName,
 		Checkpoint: store,
 		CDIDir:     o.cdiDir,
-		Devices:    inv.lookup,
+		Devices:    pub.inventory.Lookup,
 		Detacher:   attacher,
 		Recorder:   eventRecorder(ctx, client),
 		OnFatalError: func(err error) {
@@ -90,7 +90,7 @@ func run(ctx context.Context, o options) error {
 
 	var wg sync.WaitGroup
 	wg.Go(func() { status.Run(ctx, 2) })
-	wg.Go(func() { inv.publishLoop(ctx, helper, o.rescanInterval) })
+	wg.Go(func() { pub.loop(ctx, helper, o.rescanInterval) })
 	wg.Go(func() {
 		if err := attacher.Run(ctx); err != nil {
 			logger.Error(err, "NRI plugin stopped")
