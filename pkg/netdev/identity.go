@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/netclaim/netclaim/pkg/nlwrap"
 )
 
 // errNotFound means a lookup found no device with the wanted identity.
@@ -111,7 +113,7 @@ func (c *conn) find(id identity, names ...string) (netlink.Link, error) {
 }
 
 func (c *conn) findByIdentity(id identity) (netlink.Link, error) {
-	links, err := retryDump("listing links in netns "+c.path, c.handle.LinkList)
+	links, err := nlwrap.RetryDump("links in netns "+c.path, c.handle.LinkList)
 	if err != nil {
 		return nil, fmt.Errorf("listing links in netns %s: %w", c.path, err)
 	}

@@ -220,40 +220,6 @@ func TestRequireLinksUnchanged_ReportsALeakedDeviceOnlyWhenThereIsOne(t *testing
 	}
 }
 
-func TestRetryDump_RetriesOnlyInterruptedDumps(t *testing.T) {
-	errOther := errors.New("permission denied")
-	for _, tc := range []struct {
-		name      string
-		results   []error
-		wantCalls int
-		wantErr   error
-	}{
-		{name: "clean dump", results: []error{nil}, wantCalls: 1},
-		{name: "interrupted twice", results: []error{netlink.ErrDumpInterrupted, netlink.ErrDumpInterrupted, nil}, wantCalls: 3},
-		{name: "other error is not retried", results: []error{errOther}, wantCalls: 1, wantErr: errOther},
-		{
-			name:      "interrupted every time",
-			results:   []error{netlink.ErrDumpInterrupted, netlink.ErrDumpInterrupted, netlink.ErrDumpInterrupted, netlink.ErrDumpInterrupted, netlink.ErrDumpInterrupted},
-			wantCalls: maxDumpAttempts, wantErr: netlink.ErrDumpInterrupted,
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			calls := 0
-			got, err := RetryDump(func() (int, error) {
-				err := tc.results[calls]
-				calls++
-				return calls, err
-			})
-			if calls != tc.wantCalls || got != tc.wantCalls {
-				t.Errorf("dump called %d times, result from call %d, want %d", calls, got, tc.wantCalls)
-			}
-			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
-				t.Errorf("error = %v, want %v", err, tc.wantErr)
-			}
-		})
-	}
-}
-
 func TestNetnsDelete_ThenCleanupIsQuiet(t *testing.T) {
 	RequireRoot(t)
 	var path string
