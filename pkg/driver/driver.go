@@ -43,6 +43,26 @@ type Config struct {
 	// OnFatalError, when set, is called by HandleError for background errors that retrying
 	// will not fix (see kubeletplugin.ErrRecoverable); main cancels its context there.
 	OnFatalError func(error)
+	// StepHook, when set, is called at the step boundaries of prepare and unprepare
+	// (the Step* constants). It exists only for fault-injection tests, which kill the
+	// process there to check that a restarted plugin converges; leave it nil.
+	StepHook func(step string)
+}
+
+// Steps of prepare and unprepare after which Config.StepHook runs, in the order they happen.
+const (
+	StepPrepareValidated           = "prepare/validated"
+	StepPrepareCDIWritten          = "prepare/cdi-written"
+	StepPrepareCheckpointed        = "prepare/checkpointed"
+	StepUnprepareDetached          = "unprepare/detached"
+	StepUnprepareCDIRemoved        = "unprepare/cdi-removed"
+	StepUnprepareCheckpointDeleted = "unprepare/checkpoint-deleted"
+)
+
+func (d *Driver) step(step string) {
+	if d.cfg.StepHook != nil {
+		d.cfg.StepHook(step)
+	}
 }
 
 // Detacher brings the devices of an attached claim back to the host. pkg/nri implements it.

@@ -48,13 +48,16 @@ func (d *Driver) PrepareResourceClaims(ctx context.Context, claims []*resourceap
 		owners.claim(p)
 		fresh = append(fresh, p)
 	}
+	d.step(StepPrepareValidated)
 
 	fresh = d.keepSucceeded(ctx, fresh, results, d.assignInterfaceNames(fresh))
 	for _, p := range fresh {
 		p.plan = buildPlan(p)
 	}
 	fresh = d.keepSucceeded(ctx, fresh, results, d.writeCDISpecs(fresh))
+	d.step(StepPrepareCDIWritten)
 	fresh = d.keepSucceeded(ctx, fresh, results, d.persist(fresh))
+	d.step(StepPrepareCheckpointed)
 
 	for _, p := range fresh {
 		results[p.claim.UID] = prepareResult(p.plan)

@@ -25,6 +25,12 @@ func (d *Driver) UnprepareResourceClaims(ctx context.Context, claims []kubeletpl
 	for _, ref := range claims {
 		prepared, ok := d.cfg.Checkpoint.Get(string(ref.UID))
 		if !ok {
+			// A prepare that died between writing the CDI spec and the checkpoint left
+			// a spec nothing else will ever remove.
+			if err := d.cdi.remove(string(ref.UID)); err != nil {
+				results[ref.UID] = fmt.Errorf("unpreparing claim %s: %w", ref.String(), err)
+				continue
+			}
 			results[ref.UID] = nil
 			continue
 		}
@@ -42,6 +48,7 @@ func (d *Driver) UnprepareResourceClaims(ctx context.Context, claims []kubeletpl
 		}
 		return results, nil
 	}
+	d.step(StepUnprepareCheckpointDeleted)
 	for _, uid := range done {
 		logger.V(2).Info("Unprepared claim", "claimUID", uid)
 	}
@@ -57,6 +64,11 @@ func (d *Driver) unprepare(ctx context.Context, c plan.Claim) error {
 		if err := d.cfg.Detacher.DetachClaim(ctx, c); err != nil {
 			return fmt.Errorf("detaching devices from sandbox %s: %w", c.Attachment.SandboxID, err)
 		}
+		d.step(StepUnprepareDetached)
 	}
-	return d.cdi.remove(c.UID)
+	if err := d.cdi.remove(c.UID); err != nil {
+		return err
+	}
+	d.step(StepUnprepareCDIRemoved)
+	return nil
 }

@@ -81,6 +81,9 @@ func (p *Plugin) attachClaim(ctx context.Context, c plan.Claim, sandboxID, nsPat
 			return fmt.Errorf("persisting original device state: %w", err)
 		}
 		c.Attachment = att
+		if p.cfg.StepHook != nil {
+			p.cfg.StepHook(StepAttachSnapshotPersisted)
+		}
 	}
 	if err := p.attachDevices(ctx, c, nsPath); err != nil {
 		return errors.Join(err, p.detachClaim(ctx, c))

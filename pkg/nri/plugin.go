@@ -33,7 +33,15 @@ type Config struct {
 	Host       *netdev.Host
 	// Status receives claim status updates; nil disables them.
 	Status *claimstatus.Writer
+	// StepHook, when set, is called after StepAttachSnapshotPersisted. It exists only for
+	// fault-injection tests, which kill the process there (netdev.WithStepHook covers the
+	// steps inside attach and detach); leave it nil.
+	StepHook func(step string)
 }
+
+// StepAttachSnapshotPersisted: the devices' original state is in the checkpoint and none
+// has moved yet.
+const StepAttachSnapshotPersisted = "attach/snapshot-persisted"
 
 // Plugin handles pod sandbox events. Its handlers are safe to call directly (tests do)
 // as well as from the NRI stub.
