@@ -13,6 +13,7 @@ import (
 	"tags.cncf.io/container-device-interface/pkg/parser"
 	cdispec "tags.cncf.io/container-device-interface/specs-go"
 
+	"github.com/netclaim/netclaim/pkg/checkpoint"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
@@ -86,6 +87,29 @@ func (s *cdiSpecs) remove(claimUID string) error {
 		return fmt.Errorf("removing CDI spec %s: %w", filepath.Join(s.dir, specName(claimUID)), err)
 	}
 	return nil
+}
+
+// removeOrphans deletes the specs of claims the checkpoint does not hold. A plugin killed
+// between writing a claim's spec and persisting its plan leaves one behind; kubelet retries
+// prepare (which rewrites it) or unprepares (which removes it), but a claim deleted while
+// the plugin was down gets neither, and its spec would stay forever.
+func (s *cdiSpecs) removeOrphans(store *checkpoint.Store) error {
+	prefix := strings.TrimSuffix(specName(""), ".json")
+	paths, err := filepath.Glob(filepath.Join(s.dir, prefix+"*.json"))
+	if err != nil {
+		return fmt.Errorf("listing CDI specs in %s: %w", s.dir, err)
+	}
+	var errs []error
+	for _, path := range paths {
+		claimUID := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), prefix), ".json")
+		if _, known := store.Get(claimUID); known {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("removing orphaned CDI spec %s: %w", path, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // specFor renders a claim's plan as a CDI spec with one CDI device per allocated device,

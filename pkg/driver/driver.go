@@ -108,6 +108,9 @@ func New(cfg Config) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := specs.removeOrphans(cfg.Checkpoint); err != nil {
+		return nil, err
+	}
 	return &Driver{cfg: cfg, cdi: specs}, nil
 }
 

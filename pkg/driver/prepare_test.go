@@ -553,3 +553,25 @@ func benchmarkPrepare(b *testing.B, n int) {
 // including the CDI spec writes and the checkpoint's fsyncs.
 func BenchmarkPrepare_1Claim(b *testing.B)    { benchmarkPrepare(b, 1) }
 func BenchmarkPrepare_100Claims(b *testing.B) { benchmarkPrepare(b, 100) }
+
+// A plugin killed between writing a spec and persisting the plan leaves a spec no
+// checkpoint entry owns; if the claim is deleted meanwhile nobody unprepares it, so the
+// restarted plugin removes it. Specs of recorded claims and foreign files stay.
+func TestNew_RemovesCDISpecsOfClaimsTheCheckpointDoesNotHold(t *testing.T) {
+	f := newFixture(t, vf1)
+	kept := claimSpec{name: "a", pods: []string{"p"}, results: []resourceapi.DeviceRequestAllocationResult{result("data", vf1.Name)}}.build()
+	f.mustPrepare(t, kept)
+	orphan := filepath.Join(f.cdiDir, specFile("ghost"))
+	foreign := filepath.Join(f.cdiDir, "other-vendor.dev-gpu_x.json")
+	for _, p := range []string{orphan, foreign} {
+		if err := os.WriteFile(p, []byte(`{"cdiVersion":"0.6.0","kind":"x/y","devices":[]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	f.start(t)
+
+	if diff := cmp.Diff([]string{specFile("a"), "other-vendor.dev-gpu_x.json"}, f.cdiFiles(t)); diff != "" {
+		t.Errorf("CDI dir after restart (-want +got):\n%s", diff)
+	}
+}
