@@ -3,52 +3,84 @@ package claimstatus
 import (
 	"context"
 	"fmt"
-	"reflect"
 
+	resourceapi "k8s.io/api/resource/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
-	resourceac "k8s.io/client-go/applyconfigurations/resource/v1"
+	"k8s.io/client-go/util/retry"
 )
 
 // ConditionReady is the condition type netclaim sets on each device it configured.
 const ConditionReady = "Ready"
 
+// apply replaces this driver's entries in status.devices with u's, keeping other drivers'.
+//
+// It reads, modifies and updates rather than using server-side apply: apply re-encodes
+// the whole object, including the opaque config parameters inside status.allocation, and
+// when a client stored those with unsorted JSON keys the re-encoded bytes differ, so the
+// API server rejects the write as a change of the immutable allocation (seen with
+// kube-apiserver 1.37.2 on parameters created by a Go client, whose TypeMeta puts kind
+// before apiVersion). An update sends the allocation back byte for byte.
 func (w *Writer) apply(ctx context.Context, u Update) error {
-	ac := resourceac.ResourceClaim(u.Name, u.Namespace).
-		WithUID(types.UID(u.UID)).
-		WithStatus(resourceac.ResourceClaimStatus().WithDevices(w.deviceStatuses(u)...))
-	_, err := w.client.ResourceV1().ResourceClaims(u.Namespace).ApplyStatus(ctx, ac,
-		metav1.ApplyOptions{FieldManager: w.driver, Force: true})
-	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) && len(u.Devices) == 0 {
-		// The claim is gone, or it was deallocated/recreated (UID precondition failed) while
-		// we were clearing our entries: there is nothing of ours left to report.
+	claims := w.client.ResourceV1().ResourceClaims(u.Namespace)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		claim, err := claims.Get(ctx, u.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil // the claim is gone: nothing of ours is left to report
+		}
+		if err != nil {
+			return fmt.Errorf("reading claim %s/%s: %w", u.Namespace, u.Name, err)
+		}
+		if string(claim.UID) != u.UID || claim.Status.Allocation == nil && len(u.Devices) > 0 {
+			return nil // replaced or deallocated since: the update is about a claim that no longer exists
+		}
+		devices := w.mergeDevices(claim.Status.Devices, u)
+		if equality.Semantic.DeepEqual(devices, claim.Status.Devices) {
+			return nil
+		}
+		claim.Status.Devices = devices
+		if _, err := claims.UpdateStatus(ctx, claim, metav1.UpdateOptions{FieldManager: w.driver}); err != nil {
+			return fmt.Errorf("updating status.devices of claim %s/%s: %w", u.Namespace, u.Name, err)
+		}
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("applying status.devices of claim %s/%s: %w", u.Namespace, u.Name, err)
-	}
-	return nil
+	})
 }
 
-func (w *Writer) deviceStatuses(u Update) []*resourceac.AllocatedDeviceStatusApplyConfiguration {
-	out := make([]*resourceac.AllocatedDeviceStatusApplyConfiguration, 0, len(u.Devices))
+// mergeDevices keeps other drivers' entries and puts u's in place of ours. A Ready
+// condition that did not change keeps its lastTransitionTime, so a repeated update is a
+// no-op instead of a write.
+func (w *Writer) mergeDevices(current []resourceapi.AllocatedDeviceStatus, u Update) []resourceapi.AllocatedDeviceStatus {
+	ours := map[string]resourceapi.AllocatedDeviceStatus{}
+	var out []resourceapi.AllocatedDeviceStatus
+	for _, d := range current {
+		if d.Driver == w.driver {
+			ours[d.Pool+"/"+d.Device] = d
+			continue
+		}
+		out = append(out, d)
+	}
 	for _, d := range u.Devices {
-		out = append(out, resourceac.AllocatedDeviceStatus().
-			WithDriver(w.driver).
-			WithPool(d.Pool).
-			WithDevice(d.Device).
-			WithConditions(readyCondition(d)).
-			WithNetworkData(resourceac.NetworkDeviceData().
-				WithInterfaceName(d.InterfaceName).
-				WithIPs(d.IPs...).
-				WithHardwareAddress(d.HardwareAddress)))
+		out = append(out, w.deviceStatus(d, ours[d.Pool+"/"+d.Device]))
 	}
 	return out
 }
 
-func readyCondition(d DeviceStatus) *metav1ac.ConditionApplyConfiguration {
+func (w *Writer) deviceStatus(d DeviceStatus, previous resourceapi.AllocatedDeviceStatus) resourceapi.AllocatedDeviceStatus {
+	return resourceapi.AllocatedDeviceStatus{
+		Driver:     w.driver,
+		Pool:       d.Pool,
+		Device:     d.Device,
+		Conditions: []metav1.Condition{readyCondition(d, previous.Conditions)},
+		NetworkData: &resourceapi.NetworkDeviceData{
+			InterfaceName:   d.InterfaceName,
+			IPs:             d.IPs,
+			HardwareAddress: d.HardwareAddress,
+		},
+	}
+}
+
+func readyCondition(d DeviceStatus, previous []metav1.Condition) metav1.Condition {
 	status := metav1.ConditionFalse
 	if d.Ready {
 		status = metav1.ConditionTrue
@@ -57,12 +89,11 @@ func readyCondition(d DeviceStatus) *metav1ac.ConditionApplyConfiguration {
 	if reason == "" {
 		reason = "Configured"
 	}
-	return metav1ac.Condition().
-		WithType(ConditionReady).
-		WithStatus(status).
-		WithReason(reason).
-		WithMessage(d.Message).
-		WithLastTransitionTime(metav1.Now())
+	c := metav1.Condition{Type: ConditionReady, Status: status, Reason: reason, Message: d.Message, LastTransitionTime: metav1.Now()}
+	for _, p := range previous {
+		if p.Type == ConditionReady && p.Status == status {
+			c.LastTransitionTime = p.LastTransitionTime
+		}
+	}
+	return c
 }
-
-func sameUpdate(a, b Update) bool { return reflect.DeepEqual(a, b) }

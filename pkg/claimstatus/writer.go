@@ -1,6 +1,6 @@
 // Package claimstatus reports where a claim's devices ended up: KEP-4817 status.devices[]
 // entries (networkData: interface name, IPs, hardware address; condition Ready) written on
-// the ResourceClaim with server-side apply.
+// the ResourceClaim's status.
 //
 // Writes happen on worker goroutines, never in the NRI hook: containerd gives a hook 2 s
 // and an API server round trip can take longer than that on a loaded control plane.
@@ -8,6 +8,7 @@ package claimstatus
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"time"
 
@@ -125,7 +126,7 @@ func (w *Writer) processNext(ctx context.Context) bool {
 	}
 	w.mu.Lock()
 	// Only forget the entry if no newer update arrived while we were writing.
-	if cur, ok := w.pending[uid]; ok && sameUpdate(cur, u) {
+	if cur, ok := w.pending[uid]; ok && reflect.DeepEqual(cur, u) {
 		delete(w.pending, uid)
 	}
 	w.written++

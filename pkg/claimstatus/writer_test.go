@@ -8,13 +8,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	resourceapi "k8s.io/api/resource/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 func newClaim() *resourceapi.ResourceClaim {
 	return &resourceapi.ResourceClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: "c1", Namespace: "ns", UID: "uid-1"},
+		Status: resourceapi.ResourceClaimStatus{Allocation: &resourceapi.AllocationResult{}},
 	}
 }
 
@@ -100,5 +103,46 @@ func TestWriter_NilClientDropsUpdates(t *testing.T) {
 	w.Enqueue(Update{Namespace: "ns", Name: "c1", UID: "u"})
 	if w.Written() != 0 {
 		t.Fatal("nil-client writer must not report writes")
+	}
+}
+
+func TestWriter_KeepsOtherDriversEntriesAndSkipsUnchangedWrites(t *testing.T) {
+	claim := newClaim()
+	gpu := resourceapi.AllocatedDeviceStatus{Driver: "gpu.example.com", Pool: "node-a", Device: "gpu-0"}
+	claim.Status.Devices = []resourceapi.AllocatedDeviceStatus{gpu}
+	w, client := startWriter(t, claim)
+	updates := 0
+	client.PrependReactor("update", "resourceclaims", func(k8stesting.Action) (bool, runtime.Object, error) {
+		updates++
+		return false, nil, nil
+	})
+	u := Update{Namespace: "ns", Name: "c1", UID: "uid-1", Devices: []DeviceStatus{{Pool: "node-a", Device: "d", InterfaceName: "net1", Ready: true}}}
+	w.Enqueue(u)
+	waitWritten(t, w, 1)
+	w.Enqueue(u)
+	waitWritten(t, w, 2)
+
+	got, err := client.ResourceV1().ResourceClaims("ns").Get(context.Background(), "c1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Status.Devices) != 2 || !cmp.Equal(got.Status.Devices[0], gpu) || got.Status.Devices[1].Driver != "netclaim.dev" {
+		t.Errorf("status.devices = %+v, want the GPU entry kept and ours added", got.Status.Devices)
+	}
+	if updates != 1 {
+		t.Errorf("%d status updates, want 1: the repeated identical update must not write", updates)
+	}
+}
+
+func TestWriter_DoesNotWriteToAReplacedClaim(t *testing.T) {
+	w, client := startWriter(t, newClaim())
+	w.Enqueue(Update{Namespace: "ns", Name: "c1", UID: "uid-of-an-older-claim", Devices: []DeviceStatus{{Pool: "p", Device: "d", Ready: true}}})
+	waitWritten(t, w, 1)
+	got, err := client.ResourceV1().ResourceClaims("ns").Get(context.Background(), "c1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Status.Devices) != 0 {
+		t.Errorf("status.devices = %+v, want none: the update was for a claim with another UID", got.Status.Devices)
 	}
 }

@@ -72,7 +72,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.host = f.openHost()
 	f.store = f.openStore(filepath.Join(t.TempDir(), "checkpoint.json"))
-	f.client.PrependReactor("patch", "resourceclaims", f.recordApply)
+	f.client.PrependReactor("get", "resourceclaims", f.recordRead)
+	f.client.PrependReactor("update", "resourceclaims", f.recordWrite)
 	f.startWriter()
 	f.plugin = New(Config{Checkpoint: f.store, Host: f.host, Status: f.writer})
 	return f
@@ -117,16 +118,29 @@ func (f *fixture) startWriter() {
 	})
 }
 
-func (f *fixture) recordApply(action k8stesting.Action) (bool, runtime.Object, error) {
-	name := action.(k8stesting.PatchAction).GetName()
+// recordRead releases a flush barrier: the writer starts every update by reading the
+// claim, also for the flush markers, which name no existing claim and are never written.
+func (f *fixture) recordRead(action k8stesting.Action) (bool, runtime.Object, error) {
+	name := action.(k8stesting.GetAction).GetName()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.applies[name]++
 	if ch, ok := f.barriers[name]; ok {
 		close(ch)
 		delete(f.barriers, name)
 	}
-	// Not handled: the fake's object tracker applies the patch.
+	// Not handled: the fake's object tracker answers.
+	return false, nil, nil
+}
+
+// recordWrite counts status writes per claim.
+func (f *fixture) recordWrite(action k8stesting.Action) (bool, runtime.Object, error) {
+	obj, ok := action.(k8stesting.UpdateAction).GetObject().(metav1.Object)
+	if ok && action.GetSubresource() == "status" {
+		f.mu.Lock()
+		f.applies[obj.GetName()]++
+		f.mu.Unlock()
+	}
+	// Not handled: the fake's object tracker stores the update.
 	return false, nil, nil
 }
 
@@ -247,11 +261,25 @@ func (f *fixture) seed(claims ...plan.Claim) {
 		f.t.Fatalf("seeding checkpoint: %v", err)
 	}
 	for _, c := range claims {
-		obj := &resourceapi.ResourceClaim{ObjectMeta: metav1.ObjectMeta{Name: c.Name, Namespace: c.Namespace, UID: types.UID(c.UID)}}
+		obj := &resourceapi.ResourceClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: c.Name, Namespace: c.Namespace, UID: types.UID(c.UID)},
+			Status:     resourceapi.ResourceClaimStatus{Allocation: allocationOf(c)},
+		}
 		if _, err := f.client.ResourceV1().ResourceClaims(c.Namespace).Create(f.ctx, obj, metav1.CreateOptions{}); err != nil {
 			f.t.Fatalf("creating claim %s: %v", c.Name, err)
 		}
 	}
+}
+
+// allocationOf is the allocation kube-scheduler made for c's devices.
+func allocationOf(c plan.Claim) *resourceapi.AllocationResult {
+	a := &resourceapi.AllocationResult{}
+	for _, d := range c.Devices {
+		a.Devices.Results = append(a.Devices.Results, resourceapi.DeviceRequestAllocationResult{
+			Request: d.Request, Driver: driverName, Pool: d.Pool, Device: d.Device,
+		})
+	}
+	return a
 }
 
 // addNICs adds veths for nics to the node.
