@@ -10,11 +10,13 @@ DEMO_NODE  ?= demo-node
 FUZZTIME   ?= 10s
 
 E2E_NODES  ?= 3
+# make demo leaves the cluster up unless DEMO_KEEP=0.
+DEMO_KEEP  ?= 1
 
-.PHONY: help build test unit lint fuzz demo bench clean cluster-up cluster-down e2e-tools
+.PHONY: help build test unit lint fuzz demo inventory-demo bench clean cluster-up cluster-down e2e-tools e2e
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build netclaim-plugin and netclaimctl into bin/
 	@mkdir -p $(BIN)
@@ -38,7 +40,10 @@ fuzz: ## run each fuzz target for FUZZTIME
 	  done; \
 	done
 
-demo: build ## print the ResourceSlices of a synthetic example host and of this host
+demo: ## the main job: local cluster, demo/ pods, their devices and interfaces (DEMO_KEEP=0 tears down)
+	@DEMO_KEEP=$(DEMO_KEEP) NODES=$(E2E_NODES) test/e2e/scripts/demo.sh
+
+inventory-demo: build ## print the ResourceSlices of a synthetic example host and of this host
 	@rm -rf $(DEMO_HOST)
 	$(GO) run ./demo/mkhost $(DEMO_HOST)
 	@echo; echo "== Synthetic example host ($(DEMO_HOST)) as node $(DEMO_NODE) =="
@@ -61,6 +66,9 @@ cluster-up: ## local control plane + E2E_NODES simulated nodes; eval "$$(make -s
 
 cluster-down: ## stop the local cluster, remove its netns, links and run dir
 	@test/e2e/scripts/cluster-down.sh
+
+e2e: ## cluster-up + the Go e2e suite (test/e2e/suite) + cluster-down, always; logs kept
+	@NODES=$(E2E_NODES) test/e2e/scripts/e2e.sh
 
 clean: ## remove build outputs
 	rm -rf $(BIN) $(DEMO_HOST)

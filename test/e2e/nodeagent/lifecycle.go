@@ -129,7 +129,7 @@ func (a *Agent) runSandbox(ctx context.Context, pod *corev1.Pod, rec *podRecord)
 	sb := &sandboxRecord{ID: id, HostNetwork: pod.Spec.HostNetwork, Phase: sandboxCreating,
 		Labels: sandboxLabels(pod), Annotations: maps.Clone(pod.Annotations)}
 	if !pod.Spec.HostNetwork {
-		sb.NetnsPath = netnsPath(podNetnsName(a.cfg.NetnsPrefix, pod.UID))
+		sb.NetnsPath = PodNetnsPath(a.cfg.NetnsPrefix, pod.UID)
 	}
 	rec.Sandbox = sb
 	// Recorded before the netns exists, so an agent that dies now still cleans it up.

@@ -33,6 +33,12 @@ func podNetnsName(prefix string, uid types.UID) string {
 
 func netnsPath(name string) string { return filepath.Join(netnsDir, name) }
 
+// PodNetnsPath is where an agent started with prefix keeps the network namespace of the
+// pod with uid, for tools that read a pod's network from outside (the e2e suite, the demo).
+func PodNetnsPath(prefix string, uid types.UID) string {
+	return netnsPath(podNetnsName(prefix, uid))
+}
+
 // createPodNetns creates a named network namespace with lo up, as containerd does before
 // the pod's network is set up, and returns its path.
 //

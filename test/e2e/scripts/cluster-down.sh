@@ -13,19 +13,6 @@ say() { [[ $quiet == 1 ]] || log "$@"; }
 require_root
 check_run_dir
 
-# ours reports whether pid is a process this cluster started: one of our binaries, with the
-# run directory in its arguments (each has it: data dir, kubeconfig, host root ...). This
-# guards against a pid file that outlived its process (a recycled pid) and keeps shells or
-# editors that merely mention the path out of reach.
-ours() {
-  local pid=$1 exe cmdline name
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  name=$(basename "${exe% (deleted)}")
-  [[ " ${PROCESS_NAMES[*]} " == *" $name "* ]] || return 1
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *"$RUN/"* ]]
-}
-
 # stop_all sends SIGTERM to every given pid of ours, waits up to 10 s for them to exit
 # (the plugin removes its sockets, etcd syncs), then SIGKILLs what is left.
 stop_all() {
@@ -35,8 +22,8 @@ stop_all() {
   done
   [[ ${#pids[@]} -gt 0 ]] || return 0
   kill -TERM "${pids[@]}" 2>/dev/null || true
-  local i alive
-  for i in $(seq 1 100); do
+  local alive
+  for _ in $(seq 1 100); do
     alive=()
     # ours, not kill -0: a zombie (exited, not yet reaped) no longer has an exe link.
     for pid in "${pids[@]}"; do ours "$pid" && alive+=("$pid"); done
@@ -55,6 +42,8 @@ pids_of() {
   return 0
 }
 
+# The pid lists below are split into words on purpose.
+# shellcheck disable=SC2046
 if [[ -d $RUN/pids ]]; then
   say "stopping the cluster in $RUN"
   shopt -s nullglob

@@ -22,8 +22,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 AGENT=${NETCLAIM_E2E_AGENT:-1}
-PLUGIN_V=${NETCLAIM_E2E_PLUGIN_V:-4}
-TIMEOUT=${NETCLAIM_E2E_TIMEOUT:-90}
 TOKEN_DURATION=${NETCLAIM_E2E_TOKEN_DURATION:-48h}
 # On by default in 1.37 or harmless to name; listed so alpha DRA features the suite uses
 # stay on if their defaults change. Scheduler and controller-manager get the same list.
@@ -57,7 +55,7 @@ KUBECTL=$CP_BIN/kubectl
 mkdir -p "$RUN"/{bin,pki,certs,logs,pids,nodes,etcd}
 touch "$RUN/$RUN_MARKER"
 version=$(cd "$REPO_ROOT" && git describe --tags --always --dirty 2>/dev/null || echo devel)
-log "building netclaim-plugin and the e2e helpers into $RUN/bin"
+log "building netclaim-plugin and the e2e helpers into $RUN/bin (2-3 min with a cold Go build cache)"
 (cd "$REPO_ROOT" && CGO_ENABLED=0 go build -ldflags "-X github.com/netclaim/netclaim/pkg/version.Version=$version" \
   -o "$RUN/bin/" ./cmd/netclaim-plugin) || die "building netclaim-plugin failed (see above)"
 (cd "$E2E_DIR" && CGO_ENABLED=0 go build -o "$RUN/bin/" ./cmd/mknode ./cmd/apiproxy) || die "building the e2e helpers failed (see above)"
@@ -65,42 +63,7 @@ if [[ $AGENT == 1 && -d $E2E_DIR/cmd/nodeagent ]]; then
   (cd "$E2E_DIR" && CGO_ENABLED=0 go build -o "$RUN/bin/" ./cmd/nodeagent) || die "building the node agent failed (see above); NETCLAIM_E2E_AGENT=0 starts the cluster without agents"
 fi
 
-# --- helpers ----------------------------------------------------------------------------
-# start NAME CMD...: runs CMD detached (own session, so a Ctrl-C of the caller or its exit
-# does not reach it), logging to logs/NAME.log, pid in pids/NAME.pid. In a script there is
-# no job control, so the background job is not a process group leader and setsid execs in
-# place: $! is the process itself.
-start() {
-  local name=$1
-  shift
-  setsid "$@" </dev/null >"$RUN/logs/$name.log" 2>&1 &
-  echo $! >"$RUN/pids/$name.pid"
-}
-
-# fail NAME MESSAGE: dies, showing the end of NAME's log.
-fail() {
-  local name=$1
-  shift
-  {
-    echo "---- last lines of $RUN/logs/$name.log"
-    tail -n 25 "$RUN/logs/$name.log" 2>/dev/null || true
-    echo "----"
-  } >&2
-  die "$* (log: $RUN/logs/$name.log; stop what started with test/e2e/scripts/cluster-down.sh)"
-}
-
-# wait_until NAME WHAT CMD...: retries CMD every 0.2 s for TIMEOUT seconds while NAME's
-# process is alive.
-wait_until() {
-  local name=$1 what=$2 deadline=$((SECONDS + TIMEOUT))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    kill -0 "$(cat "$RUN/pids/$name.pid")" 2>/dev/null || fail "$name" "$name exited while waiting for $what"
-    ((SECONDS < deadline)) || fail "$name" "$what: not ready after ${TIMEOUT}s"
-    sleep 0.2
-  done
-}
-
+# --- helpers (start, fail, wait_until: lib.sh) -------------------------------------
 kubectl() { "$KUBECTL" --kubeconfig "$RUN/kubeconfig" "$@"; }
 
 # --- credentials ----------------------------------------------------------------------
@@ -241,10 +204,8 @@ for i in $(seq 1 "$NODES"); do
     fail "$node-token" "minting a token for ServiceAccount kube-system/netclaim failed"
   write_kubeconfig "$dir/kubeconfig" "system:serviceaccount:kube-system:netclaim" "$token"
 
-  # nsenter --net, not `ip netns exec`: the latter also unshares the mount namespace, so a
-  # pod namespace the agent bind-mounts under /run/netns would be invisible to the plugin
-  # and to cluster-down. Processes here share the host's mounts and only see the node's
-  # network; the plugin reads its hardware from --host-root, not /sys.
+  # Both run inside the node's network namespace with nsenter --net (why: start_plugin in
+  # lib.sh).
   if [[ -x $RUN/bin/nodeagent ]]; then
     start "$node-agent" nsenter --net="/run/netns/$node" "$RUN/bin/nodeagent" --node "$node" \
       --kubeconfig "$RUN/kubeconfig" --registrar-dir "$dir/plugins_registry" --plugins-dir "$dir/plugins" \
@@ -253,10 +214,7 @@ for i in $(seq 1 "$NODES"); do
     # or the plugin's first connection fails and waits a retry.
     wait_until "$node-agent" "the NRI socket of $node's agent" test -S "$dir/nri.sock"
   fi
-  start "$node-plugin" nsenter --net="/run/netns/$node" "$RUN/bin/netclaim-plugin" --node-name "$node" \
-    --host-root "$dir/root" --kubeconfig "$dir/kubeconfig" \
-    --kubelet-registrar-dir "$dir/plugins_registry" --kubelet-plugins-dir "$dir/plugins" \
-    --state-dir "$dir/state" --cdi-dir "$dir/cdi" --nri-socket "$dir/nri.sock" --v "$PLUGIN_V"
+  start_plugin "$node"
 done
 if [[ ! -x $RUN/bin/nodeagent ]]; then
   log "no node agent (test/e2e/cmd/nodeagent missing or NETCLAIM_E2E_AGENT=0): plugins publish, but no pod will start"
