@@ -13,7 +13,7 @@ E2E_NODES  ?= 3
 # make demo leaves the cluster up unless DEMO_KEEP=0.
 DEMO_KEEP  ?= 1
 
-.PHONY: help build test unit lint fuzz demo inventory-demo bench clean cluster-up cluster-down e2e-tools e2e
+.PHONY: help build test unit lint fuzz demo inventory-demo bench bench-micro clean cluster-up cluster-down e2e-tools e2e
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,7 @@ lint: ## gofmt and go vet
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
 	cd test/e2e && $(GO) vet ./...
+	cd test/bench && $(GO) vet ./...
 
 test: lint ## unit + netns tiers (netns tests need root; they skip with a reason otherwise)
 	$(GO) test -count=1 -race ./...
@@ -55,7 +56,10 @@ inventory-demo: build ## print the ResourceSlices of a synthetic example host an
 	@echo; echo "== Validating the example NetworkConfigs in demo/ =="
 	$(BIN)/netclaimctl validate -f demo/deviceclasses.yaml -f demo/claims.yaml
 
-bench: ## run the Go benchmarks
+bench: ## attach vs the floor and the CNI path, prepare, discovery, rescan, RSS; key=value figures (root; docs/benchmarks.md)
+	@test/bench/run.sh
+
+bench-micro: ## the packages' Go micro-benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/...
 
 e2e-tools: ## build (or reuse) the cached control-plane binaries
