@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -26,47 +25,13 @@ const (
 	denseDevices = densePFs*denseVFsPerPF + denseNICs - 1
 )
 
-// denseHost is 8 E810-like PFs with 128 iavf VFs each (every VF with a netdev and a random
-// MAC, as iavf has) over two NUMA nodes and their root complexes, and 4 onboard NICs, the
-// first carrying the default route.
-func denseHost() *fakesys.Host {
-	h := fakesys.NewHost()
-	for i := range densePFs {
-		socket := i % 2
-		rootBus := 0x80 * socket
-		pfName := fmt.Sprintf("ens%df0", i+1)
-		pf := fakesys.PF{
-			NIC: fakesys.NIC{
-				PCIAddress: fmt.Sprintf("0000:%02x:00.0", rootBus+0x10+(i/2)*0x10),
-				PCIeRoot:   fmt.Sprintf("pci0000:%02x", rootBus),
-				Vendor:     "8086", Device: "1592", Driver: "ice", NUMANode: socket,
-				Netdev: fakesys.Netdev{IfName: pfName, SpeedMbps: 100000},
-			},
-			TotalVFs: denseVFsPerPF, VFDevice: "1889",
-		}
-		for v := range denseVFsPerPF {
-			pf.VFs = append(pf.VFs, fakesys.VF{Driver: "iavf",
-				Netdev: fakesys.Netdev{IfName: fmt.Sprintf("%sv%d", pfName, v), RandomMAC: true, SpeedMbps: 100000}})
-		}
-		h.AddPF(pf)
-	}
-	for i := range denseNICs {
-		h.AddNIC(fakesys.NIC{
-			PCIAddress: fmt.Sprintf("0000:%02x:00.0", 0x70+i), PCIeRoot: "pci0000:00",
-			Vendor: "8086", Device: "10d3", Driver: "e1000e",
-			Netdev: fakesys.Netdev{IfName: fmt.Sprintf("eno%d", i+1), SpeedMbps: 1000, Uplink: i == 0},
-		})
-	}
-	return h
-}
-
 // writeDenseHost writes the tree and flushes it to disk before anything is measured: the
 // kernel would otherwise write its ~50,000 new files back while the scans run and charge
 // them the CPU (a real sysfs never touches a disk).
 func writeDenseHost(tb testing.TB) string {
 	tb.Helper()
 	root := tb.TempDir()
-	if err := denseHost().Write(root); err != nil {
+	if err := fakesys.Dense(densePFs, denseVFsPerPF, denseNICs).Write(root); err != nil {
 		tb.Fatalf("writing the synthetic host: %v", err)
 	}
 	unix.Sync()
