@@ -7,7 +7,7 @@ package inventory
 type Kind string
 
 const (
-	// KindNIC is a network device without SR-IOV (or with SR-IOV not enabled... see PF).
+	// KindNIC is a network device without SR-IOV capability (PCI or a software netdev).
 	KindNIC Kind = "nic"
 	// KindPF is an SR-IOV capable physical function with no VFs enabled; once VFs are
 	// enabled the PF is not handed out whole, its VFs are.
