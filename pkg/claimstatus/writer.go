@@ -32,7 +32,7 @@ type DeviceStatus struct {
 }
 
 // Update is the full set of this driver's device statuses for one claim. An Update with
-// no Devices removes this driver's entries (server-side apply drops what we no longer own).
+// no Devices removes this driver's entries; other drivers' entries are always kept.
 type Update struct {
 	Namespace string
 	Name      string

@@ -69,9 +69,9 @@ func opaqueConfig(t *testing.T, params any, requests ...string) resourceapi.Devi
 }
 
 // rawConfig hands the JSON bytes to netclaim unchanged. The API server stores opaque
-// parameters byte for byte, and server-side apply of the claim's status re-encodes them
-// with sorted keys: when that changes the bytes, the apply is refused as a change of the
-// immutable status.allocation (see TestClaimConfigWithUnsortedKeys_StatusWritten).
+// parameters byte for byte; a server-side apply of the claim's status would re-encode them
+// with sorted keys and be refused as a change of the immutable status.allocation (see
+// TestClaimConfigWithUnsortedKeys_StatusWritten).
 func rawConfig(raw []byte, requests ...string) resourceapi.DeviceClaimConfiguration {
 	return resourceapi.DeviceClaimConfiguration{
 		Requests: requests,

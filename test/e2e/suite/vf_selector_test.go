@@ -50,10 +50,10 @@ func TestVFByCELSelector_ConfiguredInPodAndReported(t *testing.T) {
 // sending a typed NetworkConfig produces (TypeMeta puts kind before apiVersion), unlike
 // kubectl and Helm — still gets its status.devices written after attach.
 //
-// Found by this suite: netclaim writes status with server-side apply, which re-encodes
-// status.allocation's copy of the opaque parameters with sorted keys; the API server then
+// Found by this suite when netclaim wrote status with server-side apply: apply re-encodes
+// status.allocation's copy of the opaque parameters with sorted keys, the API server then
 // sees different bytes and refuses "status.allocation: Invalid value: null: field cannot
-// be modified once set", and the plugin retries forever.
+// be modified once set", and the plugin retried forever. pkg/claimstatus now updates.
 func TestClaimConfigWithUnsortedKeys_StatusWritten(t *testing.T) {
 	c := localCluster(t)
 	ns := newNamespace(t, c)
