@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	resourceapi "k8s.io/api/resource/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/client-go/util/workqueue"
+	"github.com/netclaim/netclaim/test/slicetest"
+
 	"k8s.io/dynamic-resource-allocation/resourceslice"
 	"k8s.io/klog/v2/ktesting"
 	"k8s.io/utils/ptr"
@@ -40,8 +36,8 @@ func TestPublishing_UnchangedRescanWritesNothing(t *testing.T) {
 			_, ctx := ktesting.NewTestContext(t)
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			client := fakeAPIServer()
-			queue := newObservedQueue()
+			client := slicetest.FakeAPIServer()
+			queue := slicetest.NewObservedQueue()
 			var (
 				errMu      sync.Mutex
 				syncErrors []error
@@ -66,28 +62,28 @@ func TestPublishing_UnchangedRescanWritesNothing(t *testing.T) {
 			}
 			defer ctrl.Stop()
 
-			queue.waitForSync(t, 0)
-			if got := countWrites(client.Actions()); got != (writes{creates: tt.wantSlices}) {
+			queue.WaitForSync(t, 0)
+			if got := slicetest.CountWrites(client.Actions()); got != (slicetest.Writes{Creates: tt.wantSlices}) {
 				t.Fatalf("first publish: %+v, want %d creates", got, tt.wantSlices)
 			}
 
 			client.ClearActions()
 			rescan := mustResources(t, slices.Clone(tt.devices), root)
-			synced := queue.syncs()
+			synced := queue.Syncs()
 			ctrl.Update(&rescan)
-			queue.waitForSync(t, synced)
-			if got := countWrites(client.Actions()); got != (writes{}) {
+			queue.WaitForSync(t, synced)
+			if got := slicetest.CountWrites(client.Actions()); got != (slicetest.Writes{}) {
 				t.Errorf("publishing an unchanged rescan wrote to the API: %+v", got)
 			}
 
 			client.ClearActions()
 			changed := slices.Clone(tt.devices)
 			changed[0].MTU++
-			synced = queue.syncs()
+			synced = queue.Syncs()
 			updated := mustResources(t, changed, root)
 			ctrl.Update(&updated)
-			queue.waitForSync(t, synced)
-			if got := countWrites(client.Actions()); got != (writes{updates: 1}) {
+			queue.WaitForSync(t, synced)
+			if got := slicetest.CountWrites(client.Actions()); got != (slicetest.Writes{Updates: 1}) {
 				t.Errorf("publishing one changed device: %+v, want exactly 1 update", got)
 			}
 
@@ -107,88 +103,4 @@ func mustResources(t *testing.T, devs []inventory.Device, root string) resources
 		t.Fatalf("Resources: %v", err)
 	}
 	return res
-}
-
-// fakeAPIServer is a fake clientset that does what the API server does for ResourceSlices
-// and the fake does not: generate names and bump resourceVersions, which the controller's
-// mutation cache compares.
-func fakeAPIServer() *fake.Clientset {
-	client := fake.NewClientset()
-	var generated atomic.Int64
-	client.PrependReactor("create", "resourceslices", func(action k8stesting.Action) (bool, runtime.Object, error) {
-		s := action.(k8stesting.CreateAction).GetObject().(*resourceapi.ResourceSlice)
-		if s.Name == "" {
-			s.Name = fmt.Sprintf("%s%d", s.GenerateName, generated.Add(1))
-		}
-		s.ResourceVersion = "1"
-		return false, nil, nil
-	})
-	client.PrependReactor("update", "resourceslices", func(action k8stesting.Action) (bool, runtime.Object, error) {
-		s := action.(k8stesting.UpdateAction).GetObject().(*resourceapi.ResourceSlice)
-		var rv int
-		if _, err := fmt.Sscan(s.ResourceVersion, &rv); err != nil {
-			return true, nil, fmt.Errorf("resourceVersion %q: %w", s.ResourceVersion, err)
-		}
-		s.ResourceVersion = fmt.Sprint(rv + 1)
-		return false, nil, nil
-	})
-	return client
-}
-
-type writes struct{ creates, updates, deletes int }
-
-func countWrites(actions []k8stesting.Action) writes {
-	var w writes
-	for _, a := range actions {
-		if a.GetResource().Resource != "resourceslices" {
-			continue
-		}
-		switch a.GetVerb() {
-		case "create":
-			w.creates++
-		case "update", "patch":
-			w.updates++
-		case "delete", "delete-collection":
-			w.deletes++
-		}
-	}
-	return w
-}
-
-// observedQueue is the controller's work queue, instrumented to tell when the controller has
-// finished every pending sync. The controller has one worker and, in this test, only
-// ctrl.Update adds work right away (informer events and re-syncs are delayed past the
-// test), so a Done that leaves the queue empty means the controller is idle. A pool
-// re-added while it was being synced is back in the queue before Done returns.
-type observedQueue struct {
-	workqueue.TypedRateLimitingInterface[string]
-	idle atomic.Int64
-}
-
-func newObservedQueue() *observedQueue {
-	return &observedQueue{TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueue(
-		workqueue.DefaultTypedControllerRateLimiter[string]())}
-}
-
-func (q *observedQueue) Done(item string) {
-	q.TypedRateLimitingInterface.Done(item)
-	if q.Len() == 0 {
-		q.idle.Add(1)
-	}
-}
-
-// syncs counts the times the controller became idle.
-func (q *observedQueue) syncs() int64 { return q.idle.Load() }
-
-// waitForSync waits until the controller became idle more than `after` times. It waits for
-// a state, it does not measure time: the deadline only stops a hung controller.
-func (q *observedQueue) waitForSync(t *testing.T, after int64) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for q.idle.Load() <= after {
-		if time.Now().After(deadline) {
-			t.Fatalf("the controller did not finish syncing (idle %d times, %d queued)", q.idle.Load(), q.Len())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/netclaim/netclaim/test/slicetest"
+
 	resourceapi "k8s.io/api/resource/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/dynamic-resource-allocation/resourceslice"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
@@ -42,8 +39,8 @@ func BenchmarkRescan_Unchanged(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	client := fakeAPIServer()
-	queue := newObservedQueue()
+	client := slicetest.FakeAPIServer()
+	queue := slicetest.NewObservedQueue()
 	var syncErrs syncErrors
 	ctrl, err := resourceslice.StartController(ctx, resourceslice.Options{
 		DriverName: version.DriverName,
@@ -60,23 +57,23 @@ func BenchmarkRescan_Unchanged(b *testing.B) {
 		b.Fatalf("starting the resourceslice controller: %v", err)
 	}
 	defer ctrl.Stop()
-	queue.waitForSync(b, 0)
+	queue.WaitForSync(b, 0)
 	wantSlices := (denseDevices + 127) / 128
-	if got := countWrites(client.Actions()); got != (writes{creates: wantSlices}) {
+	if got := slicetest.CountWrites(client.Actions()); got != (slicetest.Writes{Creates: wantSlices}) {
 		b.Fatalf("first publish: %+v, want %d creates", got, wantSlices)
 	}
 
-	var unchanged writes
+	var unchanged slicetest.Writes
 	for range rescans {
 		client.ClearActions()
 		res, _, err := s.scan(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		synced := queue.syncs()
+		synced := queue.Syncs()
 		ctrl.Update(&res)
-		queue.waitForSync(b, synced)
-		unchanged = unchanged.plus(countWrites(client.Actions()))
+		queue.WaitForSync(b, synced)
+		unchanged = unchanged.Plus(slicetest.CountWrites(client.Actions()))
 	}
 
 	client.ClearActions()
@@ -85,10 +82,10 @@ func BenchmarkRescan_Unchanged(b *testing.B) {
 		b.Fatal(err)
 	}
 	changeOneDevice(b, &res)
-	synced := queue.syncs()
+	synced := queue.Syncs()
 	ctrl.Update(&res)
-	queue.waitForSync(b, synced)
-	if got := countWrites(client.Actions()); got != (writes{updates: 1}) {
+	queue.WaitForSync(b, synced)
+	if got := slicetest.CountWrites(client.Actions()); got != (slicetest.Writes{Updates: 1}) {
 		b.Fatalf("publishing one changed device: %+v, want exactly 1 update (the write counter does not count)", got)
 	}
 	if err := syncErrs.err(); err != nil {
@@ -98,7 +95,7 @@ func BenchmarkRescan_Unchanged(b *testing.B) {
 	r := newResults("rescan")
 	r.add("rescan_slices", "%d", wantSlices)
 	r.add("rescan_rescans", "%d", rescans)
-	r.add("rescan_api_writes", "%d", unchanged.total())
+	r.add("rescan_api_writes", "%d", unchanged.Total())
 	r.write(b)
 }
 
@@ -115,58 +112,6 @@ func changeOneDevice(tb testing.TB, res *resourceslice.DriverResources) {
 		return
 	}
 	tb.Fatal("no pool to change")
-}
-
-// fakeAPIServer is a fake clientset that does for ResourceSlices what the API server does
-// and the fake does not: generate names and bump resourceVersions, which the controller's
-// mutation cache compares.
-func fakeAPIServer() *fake.Clientset {
-	client := fake.NewClientset()
-	var generated atomic.Int64
-	client.PrependReactor("create", "resourceslices", func(action k8stesting.Action) (bool, runtime.Object, error) {
-		s := action.(k8stesting.CreateAction).GetObject().(*resourceapi.ResourceSlice)
-		if s.Name == "" {
-			s.Name = fmt.Sprintf("%s%d", s.GenerateName, generated.Add(1))
-		}
-		s.ResourceVersion = "1"
-		return false, nil, nil
-	})
-	client.PrependReactor("update", "resourceslices", func(action k8stesting.Action) (bool, runtime.Object, error) {
-		s := action.(k8stesting.UpdateAction).GetObject().(*resourceapi.ResourceSlice)
-		var rv int
-		if _, err := fmt.Sscan(s.ResourceVersion, &rv); err != nil {
-			return true, nil, fmt.Errorf("resourceVersion %q: %w", s.ResourceVersion, err)
-		}
-		s.ResourceVersion = fmt.Sprint(rv + 1)
-		return false, nil, nil
-	})
-	return client
-}
-
-type writes struct{ creates, updates, deletes int }
-
-func (w writes) plus(o writes) writes {
-	return writes{w.creates + o.creates, w.updates + o.updates, w.deletes + o.deletes}
-}
-
-func (w writes) total() int { return w.creates + w.updates + w.deletes }
-
-func countWrites(actions []k8stesting.Action) writes {
-	var w writes
-	for _, a := range actions {
-		if a.GetResource().Resource != "resourceslices" {
-			continue
-		}
-		switch a.GetVerb() {
-		case "create":
-			w.creates++
-		case "update", "patch":
-			w.updates++
-		case "delete", "delete-collection":
-			w.deletes++
-		}
-	}
-	return w
 }
 
 // syncErrors collects the controller's errors.
@@ -188,40 +133,4 @@ func (s *syncErrors) err() error {
 		return nil
 	}
 	return fmt.Errorf("resourceslice controller errors: %v", s.errs)
-}
-
-// observedQueue is the controller's work queue, instrumented to tell when the controller
-// has finished every pending sync. The controller has one worker and here only ctrl.Update
-// adds work right away (informer-triggered syncs are delayed past the benchmark), so a
-// Done that leaves the queue empty means the controller is idle.
-type observedQueue struct {
-	workqueue.TypedRateLimitingInterface[string]
-	idle atomic.Int64
-}
-
-func newObservedQueue() *observedQueue {
-	return &observedQueue{TypedRateLimitingInterface: workqueue.NewTypedRateLimitingQueue(
-		workqueue.DefaultTypedControllerRateLimiter[string]())}
-}
-
-func (q *observedQueue) Done(item string) {
-	q.TypedRateLimitingInterface.Done(item)
-	if q.Len() == 0 {
-		q.idle.Add(1)
-	}
-}
-
-func (q *observedQueue) syncs() int64 { return q.idle.Load() }
-
-// waitForSync waits until the controller became idle more than `after` times. The
-// deadline only stops a hung controller; nothing is timed here.
-func (q *observedQueue) waitForSync(tb testing.TB, after int64) {
-	tb.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for q.idle.Load() <= after {
-		if time.Now().After(deadline) {
-			tb.Fatalf("the resourceslice controller did not finish syncing (idle %d times, %d queued)", q.idle.Load(), q.Len())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
