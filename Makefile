@@ -13,7 +13,7 @@ E2E_NODES  ?= 3
 # make demo leaves the cluster up unless DEMO_KEEP=0.
 DEMO_KEEP  ?= 1
 
-.PHONY: help build test unit lint fuzz demo inventory-demo bench bench-micro clean cluster-up cluster-down e2e-tools e2e
+.PHONY: help build test unit lint fuzz demo inventory-demo bench bench-micro clean cluster-up cluster-down e2e-tools e2e vm-test
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,54 @@ help: ## list targets
 build: ## build netclaim-plugin and netclaimctl into bin/
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+# Container image without Docker or a registry (hack/image, its own module): the static
+# plugin (and netclaimctl, for `kubectl exec`) on scratch, as a docker-archive tarball that
+# `ctr -n k8s.io images import` and `docker load` read. Same tree, same digest.
+IMAGE       ?= ghcr.io/netclaim/netclaim:$(VERSION)
+IMAGE_TAR   ?= $(BIN)/netclaim-image.tar
+IMAGE_ARCH  ?= amd64
+
+.PHONY: image image-builder test-images
+image: image-builder ## the plugin image as $(IMAGE_TAR), tagged IMAGE (default ghcr.io/netclaim/netclaim:VERSION)
+	@mkdir -p $(BIN)/image-root
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" -o $(BIN)/image-root/ ./cmd/netclaim-plugin ./cmd/netclaimctl
+	$(BIN)/image-builder --tag $(IMAGE) --out $(IMAGE_TAR) --arch $(IMAGE_ARCH) \
+	  --entrypoint /netclaim-plugin \
+	  --file $(BIN)/image-root/netclaim-plugin:/netclaim-plugin:0755 \
+	  --file $(BIN)/image-root/netclaimctl:/netclaimctl:0755 \
+	  --label org.opencontainers.image.source=https://github.com/netclaim/netclaim \
+	  --label org.opencontainers.image.version=$(VERSION)
+	@echo "image $(IMAGE) in $(IMAGE_TAR); import with: ctr -n k8s.io images import $(IMAGE_TAR)"
+
+image-builder:
+	@mkdir -p $(BIN)
+	cd hack/image && GOWORK=off GOFLAGS=-mod=readonly $(GO) build -trimpath -o $(BIN)/image-builder .
+
+test-images: ## pause + busybox images for a registry-less test node, into $(BIN)/test-images
+	@hack/image/build-test-images.sh $(BIN)/test-images
+
+# The Helm chart and its rendered plain manifests. helm is built from the Go module proxy
+# (hack/helm, its own module) and cached in ~/.cache/netclaim/helm-<version>.
+HELM_CHART := deployments/helm/netclaim
+.PHONY: helm manifests manifests-check helm-lint
+helm: ## build (or reuse) the cached helm binary; prints its path
+	@hack/helm/build.sh
+
+manifests: ## render the chart's defaults into deployments/manifests/{netclaim,rbac}.yaml
+	@hack/helm/render.sh deployments/manifests
+	@echo "rendered deployments/manifests/netclaim.yaml and rbac.yaml"
+
+manifests-check: ## fail when deployments/manifests differs from what the chart renders
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && hack/helm/render.sh "$$tmp" && \
+	  for f in netclaim.yaml rbac.yaml; do \
+	    diff -u deployments/manifests/$$f "$$tmp/$$f" || { echo "deployments/manifests/$$f is stale: run make manifests"; exit 1; }; \
+	  done
+
+helm-lint: ## helm lint --strict the chart (default values and every toggle off)
+	@helm=$$(hack/helm/build.sh) && \
+	  "$$helm" lint --strict $(HELM_CHART) && \
+	  "$$helm" lint --strict $(HELM_CHART) --set deviceClasses.create=false,resourceSlicePolicy.enabled=false,serviceAccount.create=false,serviceAccount.name=existing
 
 lint: ## gofmt and go vet
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
@@ -73,6 +121,11 @@ cluster-down: ## stop the local cluster, remove its netns, links and run dir
 
 e2e: ## cluster-up + the Go e2e suite (test/e2e/suite) + cluster-down, always; logs kept
 	@NODES=$(E2E_NODES) test/e2e/scripts/e2e.sh
+
+# VM_RUN, VM_PKGS and the other knobs reach test/vm/run.sh through the environment
+# (make exports command-line variables unexpanded, so a regexp's $ survives).
+vm-test: ## the real-kernel tier: *_vm_test.go (TestVM*) in a qemu VM with igb SR-IOV VFs (VM_RUN=regexp)
+	@test/vm/run.sh
 
 clean: ## remove build outputs
 	rm -rf $(BIN) $(DEMO_HOST)

@@ -31,6 +31,8 @@ type options struct {
 	nriSocket      string
 	nriIndex       string
 	rescanInterval time.Duration
+	exclude        []string
+	deviceMetadata bool
 }
 
 func main() {
@@ -59,6 +61,10 @@ func main() {
 	f.StringVar(&opts.nriSocket, "nri-socket", "/var/run/nri/nri.sock", "container runtime NRI socket")
 	f.StringVar(&opts.nriIndex, "nri-index", "10", "NRI plugin index (ordering among NRI plugins)")
 	f.DurationVar(&opts.rescanInterval, "rescan-interval", 30*time.Second, "how often devices are rediscovered")
+	f.StringSliceVar(&opts.exclude, "exclude-devices", nil,
+		"never publish devices matching these shell patterns (device name, interface name or PCI address; a PF's also excludes its VFs)")
+	f.BoolVar(&opts.deviceMetadata, "device-metadata", true,
+		"write KEP-5304 device metadata files (attributes, interface name, IPs, MAC) that containers can read")
 	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
 	klog.InitFlags(klogFlags)
 	f.AddGoFlagSet(klogFlags)

@@ -9,12 +9,14 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/record"
+	metadatav1beta1 "k8s.io/dynamic-resource-allocation/api/metadata/v1beta1"
 	"k8s.io/dynamic-resource-allocation/kubeletplugin"
 	"k8s.io/klog/v2"
 
@@ -37,6 +39,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	lock, err := lockStateDir(ctx, o.stateDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	store, err := checkpoint.Open(filepath.Join(o.stateDir, "checkpoint.json"))
 	if err != nil {
 		return err
@@ -47,21 +54,28 @@ func run(ctx context.Context, o options) error {
 	}
 	defer host.Close()
 
-	pub := &publisher{hostRoot: o.hostRoot, nodeName: o.nodeName, inventory: driver.NewInventory(store)}
+	pub := &publisher{hostRoot: o.hostRoot, nodeName: o.nodeName, exclude: o.exclude, inventory: driver.NewInventory(store)}
 	if _, err := pub.rescan(ctx); err != nil {
 		return err
 	}
 
 	status := claimstatus.NewWriter(client, version.DriverName)
-	attacher := nri.New(nri.Config{SocketPath: o.nriSocket, PluginIndex: o.nriIndex, Checkpoint: store, Host: host, Status: status})
+	metadata := &metadataSink{}
+	nriConfig := nri.Config{SocketPath: o.nriSocket, PluginIndex: o.nriIndex, Checkpoint: store, Host: host, Status: status}
+	if o.deviceMetadata {
+		nriConfig.Metadata = metadata
+	}
+	attacher := nri.New(nriConfig)
 	drv, err := driver.New(driver.Config{
 		DriverName: version.DriverName,
 		NodeName:   o.nodeName,
 		Checkpoint: store,
 		CDIDir:     o.cdiDir,
 		Devices:    pub.inventory.Lookup,
+		Attributes: pub.deviceAttributes,
 		Detacher:   attacher,
 		Recorder:   eventRecorder(ctx, client),
+		HostRoot:   o.hostRoot,
 		OnFatalError: func(err error) {
 			cancel(fmt.Errorf("fatal kubelet plugin error: %w", err))
 		},
@@ -81,11 +95,16 @@ func run(ctx context.Context, o options) error {
 		kubeletplugin.KubeClient(client),
 		kubeletplugin.RegistrarDirectoryPath(o.registrarDir),
 		kubeletplugin.PluginDataDirectoryPath(pluginDataDir),
+		kubeletplugin.CDIDirectory(o.cdiDir),
+		// The metadata file format is versioned; v1beta1 is the newest kubelet 1.37 knows.
+		kubeletplugin.EnableDeviceMetadata(o.deviceMetadata, []schema.GroupVersion{metadatav1beta1.SchemeGroupVersion}),
 	)
 	if err != nil {
 		return fmt.Errorf("starting the kubelet plugin: %w", err)
 	}
 	defer helper.Stop()
+	metadata.driver = drv
+	metadata.helper.Store(helper)
 	logger.Info("Started", "version", version.Version, "node", o.nodeName, "hostRoot", o.hostRoot)
 
 	var wg sync.WaitGroup

@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
 	"slices"
 
 	"github.com/netclaim/netclaim/pkg/plan"
@@ -32,9 +30,11 @@ var ErrCorrupt = errors.New("checkpoint is corrupt")
 // file is the on-disk envelope. Claims stays raw so that the checksum is computed over
 // the payload bytes that were actually stored.
 type file struct {
-	Version  string          `json:"version"`
-	Checksum string          `json:"checksum"`
-	Claims   json.RawMessage `json:"claims"`
+	Version string `json:"version"`
+	// Generation counts writes; of the two slot files the higher generation is current.
+	Generation uint64          `json:"generation"`
+	Checksum   string          `json:"checksum"`
+	Claims     json.RawMessage `json:"claims"`
 }
 
 const checksumPrefix = "sha256:"
@@ -52,7 +52,7 @@ func checksum(payload []byte) (string, error) {
 
 // encode renders claims as the file's bytes, sorted by UID so that equal states give
 // byte-identical files.
-func encode(claims map[string]plan.Claim) ([]byte, error) {
+func encode(claims map[string]plan.Claim, generation uint64) ([]byte, error) {
 	list := make([]plan.Claim, 0, len(claims))
 	for _, uid := range slices.Sorted(maps.Keys(claims)) {
 		list = append(list, claims[uid])
@@ -65,7 +65,7 @@ func encode(claims map[string]plan.Claim) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding checkpoint: %w", err)
 	}
-	data, err := json.Marshal(file{Version: Version, Checksum: sum, Claims: payload})
+	data, err := json.Marshal(file{Version: Version, Generation: generation, Checksum: sum, Claims: payload})
 	if err != nil {
 		return nil, fmt.Errorf("encoding checkpoint: %w", err)
 	}
@@ -73,7 +73,7 @@ func encode(claims map[string]plan.Claim) ([]byte, error) {
 }
 
 // decode parses and verifies the file's bytes. Every failure wraps ErrCorrupt.
-func decode(path string, data []byte) (map[string]plan.Claim, error) {
+func decode(path string, data []byte) (map[string]plan.Claim, uint64, error) {
 	corrupt := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s; the plugin will not start without knowing which devices "+
 			"are attached to pods: restore them by hand, then move the file away",
@@ -81,58 +81,34 @@ func decode(path string, data []byte) (map[string]plan.Claim, error) {
 	}
 	var f file
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, corrupt("not valid JSON: %v", err)
+		return nil, 0, corrupt("not valid JSON: %v", err)
 	}
 	if f.Version != Version {
-		return nil, corrupt("version %q is not supported by this build (want %q)", f.Version, Version)
+		return nil, 0, corrupt("version %q is not supported by this build (want %q)", f.Version, Version)
 	}
 	if len(f.Claims) == 0 {
-		return nil, corrupt("no claims field")
+		return nil, 0, corrupt("no claims field")
 	}
 	sum, err := checksum(f.Claims)
 	if err != nil {
-		return nil, corrupt("claims payload: %v", err)
+		return nil, 0, corrupt("claims payload: %v", err)
 	}
 	if sum != f.Checksum {
-		return nil, corrupt("checksum mismatch: file says %q, payload hashes to %q", f.Checksum, sum)
+		return nil, 0, corrupt("checksum mismatch: file says %q, payload hashes to %q", f.Checksum, sum)
 	}
 	var list []plan.Claim
 	if err := json.Unmarshal(f.Claims, &list); err != nil {
-		return nil, corrupt("claims payload: %v", err)
+		return nil, 0, corrupt("claims payload: %v", err)
 	}
 	claims := make(map[string]plan.Claim, len(list))
 	for i, c := range list {
 		if c.UID == "" {
-			return nil, corrupt("claims[%d] (%s/%s) has no uid", i, c.Namespace, c.Name)
+			return nil, 0, corrupt("claims[%d] (%s/%s) has no uid", i, c.Namespace, c.Name)
 		}
 		if _, dup := claims[c.UID]; dup {
-			return nil, corrupt("claims[%d]: uid %s appears twice", i, c.UID)
+			return nil, 0, corrupt("claims[%d]: uid %s appears twice", i, c.UID)
 		}
 		claims[c.UID] = c
 	}
-	return claims, nil
-}
-
-// readFile loads the checkpoint; a missing file is an empty store.
-func readFile(path string) (map[string]plan.Claim, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]plan.Claim{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading checkpoint: %w", err)
-	}
-	return decode(path, data)
-}
-
-// writeFile persists claims durably; see writeAtomic.
-func writeFile(path string, claims map[string]plan.Claim) error {
-	data, err := encode(claims)
-	if err != nil {
-		return err
-	}
-	if err := writeAtomic(path, data); err != nil {
-		return fmt.Errorf("writing checkpoint: %w", err)
-	}
-	return nil
+	return claims, f.Generation, nil
 }

@@ -2,9 +2,9 @@
 // snapshotted, so that a restarted plugin still knows which devices sit in which pod and
 // how to put them back.
 //
-// Everything lives in one JSON file that is rewritten whole on every change: the number of
-// claims on a node is small (one per pod interface), and a single file can be replaced
-// atomically, which a directory of files cannot.
+// The whole state is one JSON document rewritten on every change: the number of claims on a
+// node is small (one per pod interface), and one document can be written atomically, which
+// a directory of files cannot. It alternates between two slot files (see slots.go).
 package checkpoint
 
 import (
@@ -29,14 +29,20 @@ type Store struct {
 	path string
 
 	mu sync.Mutex
+	// generation is that of the state in claims; nextSlot is the slot file the next write
+	// goes to, the one not holding it.
+	generation uint64
+	nextSlot   int
 	// claims is replaced, never mutated in place, and only after the file holding the new
 	// state is durable: a failed write leaves memory and disk agreeing on the old state.
 	claims map[string]plan.Claim
 }
 
-// Open loads the checkpoint at path. A missing file is an empty store; the parent directory
-// is created if needed. A file that exists but cannot be trusted (bad JSON, checksum
-// mismatch, unknown version) yields an error wrapping ErrCorrupt, see there for why.
+// Open loads the checkpoint at path (the slot files path.a and path.b). Nothing there is an
+// empty store; the parent directory is created if needed, and a single-file checkpoint at
+// path written by an earlier version is taken over. A checkpoint that exists but cannot be
+// trusted (bad JSON, checksum mismatch, unknown version, in both slots) yields an error
+// wrapping ErrCorrupt, see there for why.
 func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating checkpoint directory: %w", err)
@@ -44,14 +50,33 @@ func Open(path string) (*Store, error) {
 	if err := removeStaleTempFiles(path); err != nil {
 		return nil, err
 	}
-	claims, err := readFile(path)
+	claims, gen, slot, fresh, err := loadSlots(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{path: path, claims: claims}, nil
+	if fresh {
+		if err := initSlots(path, claims); err != nil {
+			return nil, err
+		}
+	}
+	return &Store{path: path, claims: claims, generation: gen, nextSlot: 1 - slot}, nil
 }
 
-// Path is the file the store persists to.
+// Inspect returns the claims of the checkpoint at path, sorted by UID, without changing
+// anything there: for tools and tests that look at a running plugin's state.
+func Inspect(path string) ([]plan.Claim, error) {
+	claims, _, _, _, err := loadSlots(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]plan.Claim, 0, len(claims))
+	for _, uid := range slices.Sorted(maps.Keys(claims)) {
+		out = append(out, claims[uid])
+	}
+	return out, nil
+}
+
+// Path is the checkpoint's path as given to Open; the data lives in Path()+".a" and ".b".
 func (s *Store) Path() string { return s.path }
 
 // Get returns the claim with the given UID.
@@ -146,9 +171,15 @@ func (s *Store) Delete(claimUIDs ...string) error {
 
 // commit writes next to disk and only then makes it the in-memory state. Callers hold mu.
 func (s *Store) commit(next map[string]plan.Claim) error {
-	if err := writeFile(s.path, next); err != nil {
+	data, err := encode(next, s.generation+1)
+	if err != nil {
 		return err
 	}
+	if err := writeSlot(slotPath(s.path, s.nextSlot), data); err != nil {
+		return fmt.Errorf("writing checkpoint: %w", err)
+	}
 	s.claims = next
+	s.generation++
+	s.nextSlot = 1 - s.nextSlot
 	return nil
 }

@@ -122,15 +122,16 @@ func specFor(c plan.Claim) (*cdispec.Spec, []string) {
 		name := cdiDeviceName(c.UID, dev.Device)
 		spec.Devices = append(spec.Devices, cdispec.Device{
 			Name:           name,
-			ContainerEdits: cdispec.ContainerEdits{Env: env[i]},
+			ContainerEdits: cdispec.ContainerEdits{Env: env[i], DeviceNodes: deviceNodes(dev)},
 		})
 		ids[i] = parser.QualifiedName(cdiVendor, cdiClass, name)
 	}
 	return spec, ids
 }
 
-// deviceEnv gives each device NETCLAIM_<REQUEST>_IFNAME and, for PCI devices,
-// NETCLAIM_<REQUEST>_PCI_ADDRESS (what DPDK and SR-IOV aware apps look for). REQUEST is the
+// deviceEnv gives each device NETCLAIM_<REQUEST>_IFNAME (not a vfio-pci device, which has
+// no interface), for PCI devices NETCLAIM_<REQUEST>_PCI_ADDRESS (what DPDK and SR-IOV aware
+// apps look for), and the variables of deviceNodeEnv. REQUEST is the
 // request name uppercased with '-' as '_'; when a request has several devices, each gets
 // its index within the request: NETCLAIM_<REQUEST>_<i>_IFNAME.
 func deviceEnv(devices []plan.Device) [][]string {
@@ -146,10 +147,13 @@ func deviceEnv(devices []plan.Device) [][]string {
 			prefix = fmt.Sprintf("%s_%d", prefix, seen[dev.Request])
 			seen[dev.Request]++
 		}
-		env[i] = []string{prefix + "_IFNAME=" + dev.Target.Name}
+		if dev.Target.Name != "" {
+			env[i] = []string{prefix + "_IFNAME=" + dev.Target.Name}
+		}
 		if dev.Host.PCIAddress != "" {
 			env[i] = append(env[i], prefix+"_PCI_ADDRESS="+dev.Host.PCIAddress)
 		}
+		env[i] = append(env[i], deviceNodeEnv(prefix, dev)...)
 	}
 	return env
 }

@@ -19,6 +19,8 @@ type pendingDevice struct {
 	config *v1alpha1.NetworkConfig
 	// ifName is the interface name in the pod, set by assignInterfaceNames.
 	ifName string
+	// vfio is set for a device the pod gets through vfio-pci, without a netdev.
+	vfio *vfioDevice
 }
 
 // resolveDevices checks every allocated device against the inventory and its merged
@@ -54,10 +56,19 @@ func (d *Driver) resolveDevice(claim *resourceapi.ResourceClaim, r resourceapi.D
 	if err := rejectUnsupported(cfg); err != nil {
 		return pendingDevice{}, err
 	}
-	if errs := cfg.Validate(v1alpha1.ValidationContext{ParentMTU: host.MTU}); len(errs) > 0 {
+	if errs := cfg.Validate(v1alpha1.ValidationContext{ParentMTU: parentMTU(host)}); len(errs) > 0 {
 		return pendingDevice{}, fieldErrors(errs)
 	}
+	if err := checkVFSettings(host, cfg); err != nil {
+		return pendingDevice{}, err
+	}
+	if vfio, err := d.decideVFIO(host, cfg); err != nil || vfio != nil {
+		return pendingDevice{result: r, host: host, config: cfg, vfio: vfio}, err
+	}
 	if err := requireNetdev(host, cfg); err != nil {
+		return pendingDevice{}, err
+	}
+	if err := checkModeSuitsDevice(host, cfg); err != nil {
 		return pendingDevice{}, err
 	}
 	return pendingDevice{result: r, host: host, config: cfg}, nil
@@ -68,7 +79,7 @@ func (d *Driver) resolveDevice(claim *resourceapi.ResourceClaim, r resourceapi.D
 func rejectUnsupported(cfg *v1alpha1.NetworkConfig) error {
 	var errs []error
 	for _, f := range cfg.UnsupportedFields() {
-		errs = append(errs, fmt.Errorf("field %s is not implemented yet in netclaim %s: remove it from the DeviceClass or ResourceClaim config", f, version.Version))
+		errs = append(errs, fmt.Errorf("field %s is not implemented yet in netclaim %s: %s", f, version.Version, unsupportedRemedy(f)))
 	}
 	return errors.Join(errs...)
 }
@@ -93,7 +104,7 @@ func requireNetdev(host inventory.Device, cfg *v1alpha1.NetworkConfig) error {
 		mode = cfg.Interface.Mode
 	}
 	return fmt.Errorf("interface.mode %s needs a network interface, but %s %s is bound to driver %q and has none; "+
-		"userspace (vfio-pci/DPDK) devices are not supported yet: bind the device to its kernel network driver, "+
+		"bind the device to its kernel network driver (or, for DPDK, set sriov.driver: vfio-pci on a VF), "+
 		"or select devices with an ifName attribute in the DeviceClass",
 		mode, host.Kind, host.PCIAddress, host.Driver)
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sync"
 
+	resourceapi "k8s.io/api/resource/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/dynamic-resource-allocation/kubeletplugin"
@@ -35,9 +36,16 @@ type Config struct {
 	CDIDir string
 	// Devices looks up the current inventory by published device name.
 	Devices func(name string) (inventory.Device, bool)
+	// Attributes, when set, returns the attributes published for a device; they go into
+	// the device metadata file (KEP-5304) that containers can read.
+	Attributes func(device string) map[resourceapi.QualifiedName]resourceapi.DeviceAttribute
 	// Detacher restores the devices of an attached claim; nil only in tests that never
 	// unprepare an attached claim.
 	Detacher Detacher
+	// HostRoot is the host the inventory describes, as inventory.Options.HostRoot: "" or
+	// "/" for the live host. Prepare reads HostRoot/sys for vfio-pci and RDMA devices, and
+	// changes driver bindings (sriov.driver: vfio-pci) only on the live host.
+	HostRoot string
 	// Recorder, when set, receives a Warning event on the claim for every failed prepare.
 	Recorder record.EventRecorder
 	// OnFatalError, when set, is called by HandleError for background errors that retrying
@@ -57,6 +65,10 @@ const (
 	StepUnprepareDetached          = "unprepare/detached"
 	StepUnprepareCDIRemoved        = "unprepare/cdi-removed"
 	StepUnprepareCheckpointDeleted = "unprepare/checkpoint-deleted"
+	// Only for claims with devices to rebind (sriov.driver: vfio-pci).
+	StepPrepareBindingsRecorded  = "prepare/bindings-recorded"
+	StepPrepareDriversBound      = "prepare/drivers-bound"
+	StepUnprepareDriversRestored = "unprepare/drivers-restored"
 )
 
 func (d *Driver) step(step string) {
@@ -74,6 +86,8 @@ type Detacher interface {
 type Driver struct {
 	cfg Config
 	cdi *cdiSpecs
+	// pci reads PCI devices' sysfs and rebinds their drivers (vfio-pci).
+	pci *pciBinder
 
 	// mu serialises prepare and unprepare. Interface names and device exclusivity are
 	// decided against the checkpoint's current content, so two overlapping calls for
@@ -111,7 +125,7 @@ func New(cfg Config) (*Driver, error) {
 	if err := specs.removeOrphans(cfg.Checkpoint); err != nil {
 		return nil, err
 	}
-	return &Driver{cfg: cfg, cdi: specs}, nil
+	return &Driver{cfg: cfg, cdi: specs, pci: newPCIBinder(cfg.HostRoot)}, nil
 }
 
 // HandleError reports background errors of the kubelet plugin helper (ResourceSlice

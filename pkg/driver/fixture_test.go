@@ -145,16 +145,18 @@ func (f *fixture) checkpointed(t testing.TB) map[string]plan.Claim {
 	return out
 }
 
+// checkpointBytes returns both checkpoint slot files: any write changes one of them.
 func (f *fixture) checkpointBytes(t testing.TB) []byte {
 	t.Helper()
-	data, err := os.ReadFile(f.ckptPath)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	var all []byte
+	for _, slot := range []string{".a", ".b"} {
+		data, err := os.ReadFile(f.ckptPath + slot)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		all = append(all, data...)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return all
 }
 
 // cdiFiles lists the CDI directory.

@@ -20,14 +20,15 @@ func (d *Driver) assignInterfaceNames(fresh []*pendingClaim) map[types.UID]error
 		accepted := d.preparedInterfaces(claims[0].pod.UID)
 		named := v1alpha1.AssignInterfaceNames(slices.Concat(accepted, freshInterfaces(claims)))[len(accepted):]
 		for _, p := range claims {
-			mine := named[:len(p.devices)]
-			named = named[len(p.devices):]
+			devices := p.netdevDevices()
+			mine := named[:len(devices)]
+			named = named[len(devices):]
 			if err := validateAgainst(accepted, mine); err != nil {
 				failed[p.claim.UID] = err
 				continue
 			}
-			for i := range p.devices {
-				p.devices[i].ifName = mine[i].Name
+			for i, dev := range devices {
+				dev.ifName = mine[i].Name
 			}
 			accepted = append(accepted, mine...)
 		}
@@ -51,6 +52,9 @@ func (d *Driver) preparedInterfaces(podUID string) []v1alpha1.PodInterface {
 	var out []v1alpha1.PodInterface
 	for _, c := range d.cfg.Checkpoint.ByPod(podUID) {
 		for _, dev := range c.Devices {
+			if !dev.UsesNetdev() {
+				continue
+			}
 			out = append(out, v1alpha1.PodInterface{Claim: c.Namespace + "/" + c.Name, Device: dev.Device, Name: dev.Target.Name})
 		}
 	}
@@ -61,7 +65,7 @@ func (d *Driver) preparedInterfaces(podUID string) []v1alpha1.PodInterface {
 func freshInterfaces(claims []*pendingClaim) []v1alpha1.PodInterface {
 	var out []v1alpha1.PodInterface
 	for _, p := range claims {
-		for _, dev := range p.devices {
+		for _, dev := range p.netdevDevices() {
 			iface := v1alpha1.PodInterface{Claim: p.claim.Namespace + "/" + p.claim.Name, Device: dev.result.Device}
 			if ic := dev.config.Interface; ic != nil && ic.Name != nil {
 				iface.Name = *ic.Name
@@ -86,4 +90,16 @@ func groupByPod(claims []*pendingClaim) [][]*pendingClaim {
 		groups[i] = append(groups[i], p)
 	}
 	return groups
+}
+
+// netdevDevices are the claim's devices that reach the pod as a netdev, and so need an
+// interface name: all but the vfio-pci ones.
+func (p *pendingClaim) netdevDevices() []*pendingDevice {
+	var out []*pendingDevice
+	for i := range p.devices {
+		if p.devices[i].vfio == nil {
+			out = append(out, &p.devices[i])
+		}
+	}
+	return out
 }

@@ -25,7 +25,7 @@ func buildPlan(p *pendingClaim) plan.Claim {
 
 func planDevice(dev pendingDevice) plan.Device {
 	cfg := dev.config
-	return plan.Device{
+	d := plan.Device{
 		Request: parentRequest(dev.result.Request),
 		Pool:    dev.result.Pool,
 		Device:  dev.result.Device,
@@ -39,6 +39,10 @@ func planDevice(dev pendingDevice) plan.Device {
 		Addresses: append([]string(nil), cfg.Addresses...),
 		Routes:    planRoutes(cfg.Routes),
 	}
+	planSubInterface(&d, cfg)
+	planVRFAndRules(&d, cfg)
+	d.VF = planVF(dev)
+	return d
 }
 
 // targetInterface leaves MTU and MAC zero when the config does not set them: the device

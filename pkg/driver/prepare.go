@@ -54,13 +54,14 @@ func (d *Driver) PrepareResourceClaims(ctx context.Context, claims []*resourceap
 	for _, p := range fresh {
 		p.plan = buildPlan(p)
 	}
+	fresh = d.keepSucceeded(ctx, fresh, results, d.prepareDeviceAccess(ctx, fresh))
 	fresh = d.keepSucceeded(ctx, fresh, results, d.writeCDISpecs(fresh))
 	d.step(StepPrepareCDIWritten)
 	fresh = d.keepSucceeded(ctx, fresh, results, d.persist(fresh))
 	d.step(StepPrepareCheckpointed)
 
 	for _, p := range fresh {
-		results[p.claim.UID] = prepareResult(p.plan)
+		results[p.claim.UID] = d.prepareResult(p.plan)
 		klog.FromContext(ctx).V(2).Info("Prepared claim", "claim", klog.KObj(p.claim), "pod", p.pod.String(), "devices", len(p.plan.Devices))
 	}
 	return results, nil
@@ -91,6 +92,10 @@ func (d *Driver) decide(claim *resourceapi.ResourceClaim, owners deviceOwners) (
 // spec is rewritten only if it is gone: /var/run is a tmpfs, and after a node reboot the
 // kubelet prepares again claims whose plans survived on disk.
 func (d *Driver) replay(ctx context.Context, claim *resourceapi.ResourceClaim, prepared plan.Claim) kubeletplugin.PrepareResult {
+	prepared, err := d.resumeBindings(ctx, prepared)
+	if err != nil {
+		return d.failed(ctx, claim, err)
+	}
 	if len(prepared.CDIDeviceIDs) != len(prepared.Devices) {
 		return d.failed(ctx, claim, fmt.Errorf("checkpoint entry has %d CDI device IDs for %d devices; unprepare the claim (delete the pod) to start over",
 			len(prepared.CDIDeviceIDs), len(prepared.Devices)))
@@ -99,7 +104,7 @@ func (d *Driver) replay(ctx context.Context, claim *resourceapi.ResourceClaim, p
 		return d.failed(ctx, claim, err)
 	}
 	klog.FromContext(ctx).V(4).Info("Claim already prepared", "claim", klog.KObj(claim))
-	return prepareResult(prepared)
+	return d.prepareResult(prepared)
 }
 
 // persist records all new plans with one durable write. If it fails, no claim of the
@@ -148,20 +153,4 @@ func (d *Driver) failed(ctx context.Context, claim *resourceapi.ResourceClaim, e
 		d.cfg.Recorder.Event(claim, corev1.EventTypeWarning, "PrepareFailed", err.Error())
 	}
 	return kubeletplugin.PrepareResult{Err: err}
-}
-
-// prepareResult is what the kubelet gets for a prepared claim: one entry per device, each
-// with its CDI device. Requests carries the parent request name, which the kubelet
-// accepts for subrequests too and which is what containers reference.
-func prepareResult(c plan.Claim) kubeletplugin.PrepareResult {
-	devices := make([]kubeletplugin.Device, len(c.Devices))
-	for i, dev := range c.Devices {
-		devices[i] = kubeletplugin.Device{
-			Requests:     []string{dev.Request},
-			PoolName:     dev.Pool,
-			DeviceName:   dev.Device,
-			CDIDeviceIDs: []string{c.CDIDeviceIDs[i]},
-		}
-	}
-	return kubeletplugin.PrepareResult{Devices: devices}
 }

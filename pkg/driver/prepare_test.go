@@ -178,18 +178,19 @@ func TestPrepare_RejectsBadConfig(t *testing.T) {
 			name: "field not implemented yet",
 			claims: func(t *testing.T) []claimSpec {
 				return []claimSpec{{name: "bad", pods: []string{"p"}, results: []resourceapi.DeviceRequestAllocationResult{result("data", vf1.Name)},
-					configs: []resourceapi.DeviceAllocationConfiguration{classConfig(t, cfgHeader+"vlan: {id: 100}\n")}}}
+					configs: []resourceapi.DeviceAllocationConfiguration{classConfig(t, cfgHeader+"ipam: {pool: signalling}\n")}}}
 			},
 			failing: "bad",
-			wantErr: []string{"claim telco/bad", "device " + vf1.Name, "field vlan is not implemented yet in netclaim"},
+			wantErr: []string{"claim telco/bad", "device " + vf1.Name, "field ipam is not implemented yet in netclaim"},
 		},
 		{
-			name: "vfio-pci VF has no netdev to move",
-			claims: func(*testing.T) []claimSpec {
-				return []claimSpec{{name: "bad", pods: []string{"p"}, results: []resourceapi.DeviceRequestAllocationResult{result("data", vfioVF.Name)}}}
+			name: "vfio-pci VF has no netdev to configure",
+			claims: func(t *testing.T) []claimSpec {
+				return []claimSpec{{name: "bad", pods: []string{"p"}, results: []resourceapi.DeviceRequestAllocationResult{result("data", vfioVF.Name)},
+					configs: []resourceapi.DeviceAllocationConfiguration{claimConfig(t, cfgHeader+"interface: {name: dpdk0}\n")}}}
 			},
 			failing: "bad",
-			wantErr: []string{"claim telco/bad", "device " + vfioVF.Name, "passthrough", "vfio-pci", "0000:3b:02.3"},
+			wantErr: []string{"claim telco/bad", "device " + vfioVF.Name, "interface.name", "vfio-pci", "has none"},
 		},
 	}
 	for _, tt := range tests {

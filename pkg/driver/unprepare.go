@@ -55,7 +55,8 @@ func (d *Driver) UnprepareResourceClaims(ctx context.Context, claims []kubeletpl
 	return results, nil
 }
 
-// unprepare detaches the claim if needed and removes its CDI spec.
+// unprepare detaches the claim if needed, puts rebound devices back on their drivers and
+// removes its CDI spec.
 func (d *Driver) unprepare(ctx context.Context, c plan.Claim) error {
 	if c.Attachment != nil {
 		if d.cfg.Detacher == nil {
@@ -65,6 +66,12 @@ func (d *Driver) unprepare(ctx context.Context, c plan.Claim) error {
 			return fmt.Errorf("detaching devices from sandbox %s: %w", c.Attachment.SandboxID, err)
 		}
 		d.step(StepUnprepareDetached)
+	}
+	if rebindsDevices(c) {
+		if err := d.restoreBindings(ctx, c); err != nil {
+			return err
+		}
+		d.step(StepUnprepareDriversRestored)
 	}
 	if err := d.cdi.remove(c.UID); err != nil {
 		return err

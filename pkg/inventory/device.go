@@ -43,6 +43,9 @@ type Device struct {
 	// PFName and PFPCIAddress identify a VF's physical function.
 	PFName       string
 	PFPCIAddress string
+	// PFMTU is the MTU of a VF's PF netdev; 0 when unknown (the PF has no netdev). A VF
+	// cannot carry frames larger than its PF does.
+	PFMTU int
 	// VFIndex is a VF's index on its PF (virtfnN).
 	VFIndex *int
 	// SRIOVTotalVFs and SRIOVNumVFs are set on SR-IOV capable PFs.
@@ -53,6 +56,9 @@ type Device struct {
 	// RDMADevices are the names under infiniband/ (e.g. mlx5_0).
 	RDMA        bool
 	RDMADevices []string
+	// RDMAVerbsDevices are the userspace verbs devices of the function
+	// (infiniband_verbs/uverbsN): the /dev/infiniband/uverbsN a container opens.
+	RDMAVerbsDevices []string
 	// MAC, MTU, OperState and SpeedMbps are link facts; SpeedMbps 0 means unknown.
 	MAC       string
 	MTU       int

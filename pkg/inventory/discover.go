@@ -17,6 +17,8 @@ type Options struct {
 	// folder is a captured or synthetic host (HostRoot/sys, HostRoot/proc/net/route, ...,
 	// see pkg/inventory/fakesys). Link facts then come from sysfs files only: no netlink.
 	HostRoot string
+	// Exclude lists devices an admin keeps off the published inventory.
+	Exclude Exclusion
 }
 
 func (o Options) hostRoot() string {
@@ -32,10 +34,14 @@ func (o Options) hostRoot() string {
 //   - every other interface (veth, macvlan, virtio-mmio ...), named after the interface.
 //
 // Never listed: loopback; the interfaces carrying a default route and everything enslaved
-// or stacked below them; bridges, bonds and other kinds the kernel will not move to another
-// network namespace; PFs whose VFs are enabled (their VFs are listed instead).
+// or stacked below them; ports of any bridge, bond, team or VRF; bridges, bonds and other
+// kinds the kernel will not move to another network namespace; PFs whose VFs are enabled
+// (their VFs are listed instead); devices Options.Exclude matches.
 func Discover(ctx context.Context, opts Options) ([]Device, error) {
 	logger := klog.FromContext(ctx)
+	if err := opts.Exclude.Validate(); err != nil {
+		return nil, err
+	}
 	root := opts.hostRoot()
 	sysDir := filepath.Join(root, "sys")
 	if err := checkSysfs(sysDir); err != nil {
@@ -73,6 +79,7 @@ func Discover(ctx context.Context, opts Options) ([]Device, error) {
 	if err != nil {
 		return nil, err
 	}
+	devices = opts.Exclude.without(devices)
 	logger.V(4).Info("Discovered network devices", "hostRoot", root, "devices", len(devices),
 		"pciFunctions", len(functions), "interfaces", len(netdevs), "uplinks", uplinks)
 	return devices, nil
@@ -147,7 +154,7 @@ func (inv inventory) pciDevice(f *pciFunction) (d Device, publish bool, err erro
 	}
 	netdevs := inv.netdevsOf[f.address]
 	for _, n := range netdevs {
-		if inv.hostBound[n.name] {
+		if inv.hostBound[n.name] || n.master != "" {
 			return Device{}, false, nil
 		}
 	}
@@ -168,6 +175,7 @@ func (inv inventory) pciDevice(f *pciFunction) (d Device, publish bool, err erro
 		RDMADevices: f.rdmaDevices,
 		LinkType:    linkTypeOfSubclass(f.subclass),
 	}
+	d.RDMAVerbsDevices = f.rdmaVerbs
 	switch kind {
 	case KindPF:
 		d.SRIOVTotalVFs, d.SRIOVNumVFs = f.sriovTotalVFs, f.sriovNumVFs
@@ -189,6 +197,7 @@ func (inv inventory) describePF(d *Device, vf *pciFunction) {
 	}
 	if netdevs := inv.netdevsOf[pf.address]; len(netdevs) > 0 {
 		d.PFName = netdevs[0].name
+		d.PFMTU = netdevs[0].mtu
 	}
 	if index, ok := pf.vfIndexes[vf.address]; ok {
 		d.VFIndex = &index
@@ -230,6 +239,10 @@ func (inv inventory) publishable(n *netdev) bool {
 	case n.arphrd == arphrdLoopback || n.name == "lo":
 		return false
 	case inv.hostBound[n.name]:
+		return false
+	case n.master != "":
+		// A bridge or bond port carries the host's traffic (the container runtime's own
+		// bridge has one per pod); taking it away would break its master.
 		return false
 	case n.bridge || n.bond || netnsLocalKinds[n.kind] || netnsLocalKinds[n.devType]:
 		return false

@@ -100,21 +100,21 @@ func mixedHostDevices() []Device {
 		{Name: "pci-0000-00-03-0", Kind: KindNIC, IfName: "enp0s3", PCIAddress: "0000:00:03.0", Vendor: "1af4", DeviceID: "1041",
 			Driver: "virtio-pci", LinkType: LinkTypeEthernet, MAC: "52:54:00:00:03:00", MTU: 1500, OperState: "up", IOMMUGroup: "7"},
 		{Name: "pci-0000-3b-02-0", Kind: KindVF, IfName: "ens1f0v0", PCIAddress: "0000:3b:02.0", Vendor: "15b3", DeviceID: "1018",
-			Driver: "mlx5_core", PFName: "ens1f0", PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(0), LinkType: LinkTypeEthernet,
-			RDMA: true, RDMADevices: []string{"mlx5_2"}, MAC: "ae:5b:0c:3b:02:00", MTU: 9000, OperState: "up", SpeedMbps: 25000,
+			Driver: "mlx5_core", PFName: "ens1f0", PFMTU: 9000, PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(0), LinkType: LinkTypeEthernet,
+			RDMA: true, RDMADevices: []string{"mlx5_2"}, RDMAVerbsDevices: []string{"uverbs1"}, MAC: "ae:5b:0c:3b:02:00", MTU: 9000, OperState: "up", SpeedMbps: 25000,
 			NUMANode: ptr(0), IOMMUGroup: "2"},
 		{Name: "pci-0000-3b-02-1", Kind: KindVF, PCIAddress: "0000:3b:02.1", Vendor: "15b3", DeviceID: "1018",
-			Driver: "vfio-pci", PFName: "ens1f0", PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(1), LinkType: LinkTypeEthernet,
+			Driver: "vfio-pci", PFName: "ens1f0", PFMTU: 9000, PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(1), LinkType: LinkTypeEthernet,
 			NUMANode: ptr(0), IOMMUGroup: "3"},
 		{Name: "pci-0000-3b-02-2", Kind: KindVF, IfName: "ens1f0v2", PCIAddress: "0000:3b:02.2", Vendor: "15b3", DeviceID: "1018",
-			Driver: "mlx5_core", PFName: "ens1f0", PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(2), LinkType: LinkTypeEthernet,
+			Driver: "mlx5_core", PFName: "ens1f0", PFMTU: 9000, PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(2), LinkType: LinkTypeEthernet,
 			MAC: "ae:5b:0c:3b:02:02", MTU: 1500, OperState: "down", NUMANode: ptr(0), IOMMUGroup: "4"},
 		{Name: "pci-0000-5e-00-0", Kind: KindNIC, IfName: "ib0", PCIAddress: "0000:5e:00.0", Vendor: "15b3", DeviceID: "1017",
-			Driver: "mlx5_core", LinkType: LinkTypeInfiniband, RDMA: true, RDMADevices: []string{"mlx5_4"},
+			Driver: "mlx5_core", LinkType: LinkTypeInfiniband, RDMA: true, RDMADevices: []string{"mlx5_4"}, RDMAVerbsDevices: []string{"uverbs2"},
 			MAC: "00:00:10:87:fe:80:00:00:00:00:00:00:0c:42:a1:03:00:5e:00:00", MTU: 2044, OperState: "up", SpeedMbps: 100000,
 			NUMANode: ptr(0), IOMMUGroup: "8"},
 		{Name: "pci-0000-5e-02-4", Kind: KindVF, PCIAddress: "0000:5e:02.4", Vendor: "15b3", DeviceID: "1018",
-			Driver: "vfio-pci", PFName: "ib1", PFPCIAddress: "0000:5e:00.1", VFIndex: ptr(0), LinkType: LinkTypeInfiniband,
+			Driver: "vfio-pci", PFName: "ib1", PFMTU: 2044, PFPCIAddress: "0000:5e:00.1", VFIndex: ptr(0), LinkType: LinkTypeInfiniband,
 			NUMANode: ptr(0), IOMMUGroup: "10"},
 		{Name: "pci-0000-af-00-0", Kind: KindNIC, IfName: "ens3", PCIAddress: "0000:af:00.0", Vendor: "8086", DeviceID: "10d3",
 			Driver: "e1000e", LinkType: LinkTypeEthernet, MAC: "3c:fd:fe:af:00:00", MTU: 1500, OperState: "up", SpeedMbps: 1000,
@@ -124,8 +124,6 @@ func mixedHostDevices() []Device {
 			MAC: "b4:96:91:d8:00:00", MTU: 1500, OperState: "up", SpeedMbps: 100000, NUMANode: ptr(1), IOMMUGroup: "6"},
 		{Name: "veth-a", Kind: KindNIC, IfName: "veth-a", LinkType: LinkTypeEthernet, Virtual: true,
 			MAC: "7a:00:00:00:00:0a", MTU: 1500, OperState: "up"},
-		{Name: "veth-b", Kind: KindNIC, IfName: "veth-b", LinkType: LinkTypeEthernet, Virtual: true,
-			MAC: "7a:00:00:00:00:0b", MTU: 1500, OperState: "up"},
 		{Name: InterfaceDeviceName("Veth_Z"), Kind: KindNIC, IfName: "Veth_Z", LinkType: LinkTypeEthernet, Virtual: true,
 			MAC: "7a:00:00:00:00:0c", MTU: 1500, OperState: "up"},
 		{Name: "vx0", Kind: KindNIC, IfName: "vx0", Driver: "vxlan", LinkType: LinkTypeEthernet, Virtual: true,
@@ -140,7 +138,7 @@ func TestDiscover_SyntheticHosts(t *testing.T) {
 		want []Device
 	}{
 		{
-			name: "mixed host: PF with VFs (RDMA, vfio-pci, down), plain NIC, PF without VFs, virtio, InfiniBand, software netdevs",
+			name: "mixed host: PF with VFs (RDMA, vfio-pci, down), plain NIC, PF without VFs, virtio, InfiniBand, software netdevs; a bridge port stays",
 			host: mixedHost(),
 			want: mixedHostDevices(),
 		},
@@ -188,10 +186,10 @@ func TestDiscover_SyntheticHosts(t *testing.T) {
 				}),
 			want: []Device{
 				{Name: "pci-0000-3b-02-0", Kind: KindVF, IfName: "eno1v0", PCIAddress: "0000:3b:02.0", Vendor: "8086", DeviceID: "154c",
-					Driver: "iavf", PFName: "eno1", PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(0), LinkType: LinkTypeEthernet,
+					Driver: "iavf", PFName: "eno1", PFMTU: 1500, PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(0), LinkType: LinkTypeEthernet,
 					MAC: "aa:00:00:00:00:01", MTU: 1500, OperState: "up", SpeedMbps: 10000, NUMANode: ptr(1), IOMMUGroup: "1"},
 				{Name: "pci-0000-3b-02-1", Kind: KindVF, IfName: "eno1v1", PCIAddress: "0000:3b:02.1", Vendor: "8086", DeviceID: "154c",
-					Driver: "iavf", PFName: "eno1", PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(1), LinkType: LinkTypeEthernet,
+					Driver: "iavf", PFName: "eno1", PFMTU: 1500, PFPCIAddress: "0000:3b:00.0", VFIndex: ptr(1), LinkType: LinkTypeEthernet,
 					MAC: "aa:00:00:00:00:02", MTU: 1500, OperState: "up", SpeedMbps: 10000, NUMANode: ptr(1), IOMMUGroup: "2"},
 			},
 		},
@@ -212,6 +210,55 @@ func TestDiscover_SyntheticHosts(t *testing.T) {
 				t.Errorf("devices differ (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestDiscover_ExcludesWhatTheAdminListed(t *testing.T) {
+	root := writeHost(t, mixedHost())
+	all, err := Discover(context.Background(), Options{HostRoot: root})
+	if err != nil {
+		t.Fatalf("Discover: %v", err)
+	}
+	tests := []struct {
+		name    string
+		exclude Exclusion
+		gone    []string
+	}{
+		{"by interface name", Exclusion{"veth-?"}, []string{"veth-a"}},
+		{"by name or published name", Exclusion{"veth-*"}, []string{"veth-a", InterfaceDeviceName("Veth_Z")}},
+		{"by PCI address", Exclusion{"0000:00:03.0"}, []string{"pci-0000-00-03-0"}},
+		{"by published name", Exclusion{"vx0"}, []string{"vx0"}},
+		{"a PF's name takes its VFs", Exclusion{"ens1f0"}, []string{"pci-0000-3b-02-0", "pci-0000-3b-02-1", "pci-0000-3b-02-2"}},
+		{"nothing matches", Exclusion{"nope*"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Discover(context.Background(), Options{HostRoot: root, Exclude: tt.exclude})
+			if err != nil {
+				t.Fatalf("Discover: %v", err)
+			}
+			kept := map[string]bool{}
+			for _, d := range got {
+				kept[d.Name] = true
+			}
+			var gone []string
+			for _, d := range all {
+				if !kept[d.Name] {
+					gone = append(gone, d.Name)
+				}
+			}
+			if diff := cmp.Diff(tt.gone, gone, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("excluded devices (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiscover_RejectsAMalformedExclusion(t *testing.T) {
+	root := writeHost(t, mixedHost())
+	_, err := Discover(context.Background(), Options{HostRoot: root, Exclude: Exclusion{"ens[1"}})
+	if err == nil || !strings.Contains(err.Error(), `"ens[1"`) {
+		t.Fatalf("Discover with a malformed pattern: got %v, want an error naming the pattern", err)
 	}
 }
 

@@ -33,11 +33,13 @@ type netdev struct {
 	deviceDriver string
 	// devType is uevent's DEVTYPE (bridge, bond, vlan, ...); kind is the rtnetlink kind,
 	// known on a live host only.
-	devType   string
-	kind      string
-	arphrd    int
-	bridge    bool
-	bond      bool
+	devType string
+	kind    string
+	arphrd  int
+	bridge  bool
+	bond    bool
+	// master is the bridge, bond, team or VRF the interface is enslaved to, if any.
+	master    string
 	mac       string
 	mtu       int
 	operState string
@@ -101,6 +103,9 @@ func readNetdev(classDir, name string, withLinkFacts bool) (*netdev, error) {
 		}
 	}
 	if n.arphrd, _, err = readOptionalInt(filepath.Join(n.dir, "type")); err != nil {
+		return nil, err
+	}
+	if n.master, err = readMaster(n.dir); err != nil {
 		return nil, err
 	}
 	// Speed only means something for hardware; DEVTYPE and the bridge/bonding folders only
@@ -187,4 +192,17 @@ func readDevType(path string) (string, error) {
 		}
 	}
 	return "", err
+}
+
+// readMaster returns the name of the device an interface is enslaved to: the kernel links
+// <if>/master to it for bridge, bond, team and VRF ports.
+func readMaster(dir string) (string, error) {
+	target, err := os.Readlink(filepath.Join(dir, "master"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return filepath.Base(target), nil
 }

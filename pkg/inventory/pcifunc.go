@@ -30,6 +30,7 @@ type pciFunction struct {
 	// vfIndexes maps each enabled VF's address to its virtfnN index (PFs only).
 	vfIndexes   map[string]int
 	rdmaDevices []string
+	rdmaVerbs   []string
 }
 
 // kind classifies the function; publish is false for a PF whose VFs are enabled, because
@@ -95,6 +96,9 @@ func readPCIFunction(sysDir string, d *ghw.PCIDevice) (*pciFunction, error) {
 	f.numaNode = nonNegative(numaNode, ok)
 	if f.rdmaDevices, err = dirNames(filepath.Join(dir, "infiniband")); err != nil {
 		return nil, fmt.Errorf("listing infiniband: %w", err)
+	}
+	if f.rdmaVerbs, err = dirNames(filepath.Join(dir, "infiniband_verbs")); err != nil {
+		return nil, fmt.Errorf("listing infiniband_verbs: %w", err)
 	}
 	return f, nil
 }

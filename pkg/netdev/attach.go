@@ -35,7 +35,14 @@ func (h *Host) Attach(ctx context.Context, spec AttachSpec, podNetnsPath string)
 	}
 	defer func() { err = errors.Join(err, closePodConn(pod)) }()
 
-	link, err := h.placeInPod(spec.Link, plan, pod)
+	if err := h.applyVFSettings(spec, plan); err != nil {
+		return err
+	}
+	place := h.placeInPod
+	if plan.vlan != nil {
+		place = h.placeVLANInPod
+	}
+	link, err := place(spec.Link, plan, pod)
 	if err != nil {
 		return err
 	}
@@ -52,6 +59,10 @@ type attachPlan struct {
 	want desiredLink
 	id   identity
 	ip   ipConfig
+	// vlan, when set, creates a sub-interface instead of moving the device.
+	vlan  *vlanPlan
+	vrf   *vrfPlan
+	rules []netlink.Rule
 }
 
 func parseAttachSpec(spec AttachSpec) (attachPlan, error) {
@@ -77,7 +88,19 @@ func parseAttachSpec(spec AttachSpec) (attachPlan, error) {
 	if err != nil {
 		return attachPlan{}, err
 	}
-	return attachPlan{want: want, id: id, ip: ip}, nil
+	vlan, err := parseVLAN(spec.VLAN)
+	if err != nil {
+		return attachPlan{}, err
+	}
+	vrf, err := parseVRF(spec.VRF)
+	if err != nil {
+		return attachPlan{}, err
+	}
+	rules, err := parseRules(spec.Rules)
+	if err != nil {
+		return attachPlan{}, err
+	}
+	return attachPlan{want: want, id: id, ip: ip, vlan: vlan, vrf: vrf, rules: rules}, nil
 }
 
 // validateIfName applies the kernel's rules for interface names
@@ -128,7 +151,7 @@ func (h *Host) placeInPod(ref LinkRef, plan attachPlan, pod *conn) (netlink.Link
 		netnsFd: int(pod.ns),
 		name:    want.name,
 		mtu:     want.mtu,
-		mac:     want.mac,
+		mac:     changedMAC(want.mac, onHost),
 	}
 	if err := h.conn.apply(move); err != nil {
 		return nil, fmt.Errorf("moving %s into %s as %s: %w", ref, pod.path, want.name, err)
@@ -170,6 +193,12 @@ func (h *Host) configureInPod(ref LinkRef, plan attachPlan, pod *conn, link netl
 	if err := h.step(AttachConfigured); err != nil {
 		return err
 	}
+	if err := pod.joinVRF(link, plan.vrf); err != nil {
+		return fmt.Errorf("joining %s to its VRF: %w", where, err)
+	}
+	if err := h.step(AttachVRFJoined); err != nil {
+		return err
+	}
 	if err := pod.addAddresses(link, plan.ip.addresses); err != nil {
 		return fmt.Errorf("adding addresses to %s: %w", where, err)
 	}
@@ -185,7 +214,13 @@ func (h *Host) configureInPod(ref LinkRef, plan attachPlan, pod *conn, link netl
 	if err := pod.addRoutes(link, plan.ip.routes); err != nil {
 		return fmt.Errorf("adding routes to %s: %w", where, err)
 	}
-	return h.step(AttachRoutes)
+	if err := h.step(AttachRoutes); err != nil {
+		return err
+	}
+	if err := pod.addRules(plan.rules); err != nil {
+		return fmt.Errorf("adding rules for %s: %w", where, err)
+	}
+	return h.step(AttachRules)
 }
 
 // checkNameFree fails, naming the holder, when a device called name exists in

@@ -32,6 +32,9 @@ func (h *Host) Detach(ctx context.Context, spec AttachSpec, orig Original, podNe
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("detaching %s from %s: %w", spec.Link, podNetnsPath, err)
 	}
+	if spec.VLAN != nil {
+		return h.detachVLAN(ctx, spec, orig, podNetnsPath)
+	}
 	start := time.Now()
 	want, id, err := parseDetachSpec(spec, orig)
 	if err != nil {
@@ -44,6 +47,9 @@ func (h *Host) Detach(ctx context.Context, spec AttachSpec, orig Original, podNe
 				"name", want.name, "duration", time.Since(start))
 		}
 	}()
+	// Deferred after the log so that the log sees the VF's outcome too.
+	finishVF := h.restoreVFForDetach(spec, orig)
+	defer func() { err = finishVF(err) }()
 
 	pod, err := openPodConn(podNetnsPath)
 	if errors.Is(err, errNetnsGone) {
@@ -61,6 +67,9 @@ func (h *Host) Detach(ctx context.Context, spec AttachSpec, orig Original, podNe
 	}
 	if err != nil {
 		return fmt.Errorf("detaching %s from %s: %w", spec.Link, podNetnsPath, err)
+	}
+	if err := pod.undoPodRouting(spec, link); err != nil {
+		return fmt.Errorf("detaching %s: %w", spec.Link, err)
 	}
 	return h.moveToHost(spec, want, pod, link)
 }

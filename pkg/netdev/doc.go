@@ -1,6 +1,9 @@
 // Package netdev moves a host network device into a pod's network namespace,
 // configures it there (name, MTU, MAC, addresses, routes, up) and later puts it
-// back on the host exactly as it was.
+// back on the host exactly as it was. In VLAN mode it creates a VLAN
+// sub-interface of the device inside the pod instead, leaving the device on
+// the host; either interface can join a VRF, and policy-routing rules go
+// into the pod with it.
 //
 // It takes plain values and knows nothing of Kubernetes or of the rest of
 // netclaim. Every operation is idempotent so that callers can simply repeat it

@@ -49,6 +49,19 @@ type AttachSpec struct {
 	Target    Target
 	Addresses []string
 	Routes    []Route
+	// VLAN, when set, makes Attach create a VLAN sub-interface of Link in
+	// the pod instead of moving Link itself; Link stays on the host (see
+	// vlan.go).
+	VLAN *VLAN
+	// VRF, when set, is created in the pod and the interface enslaved to it
+	// (see vrf.go).
+	VRF *VRF
+	// Rules are policy-routing rules added in the pod after the routes
+	// (see rules.go).
+	Rules []Rule
+	// VF, when set, are settings Attach makes on the VF's PF before the VF
+	// moves, and Detach restores (see vf.go).
+	VF *VFSpec
 }
 
 // Original is the device's state on the host before Attach, as Snapshot read
@@ -59,6 +72,9 @@ type Original struct {
 	MTU          int
 	HardwareAddr string
 	Up           bool
+	// VF is the PF's entry for the VF before Attach, as SnapshotVF read it:
+	// the values of exactly the settings AttachSpec.VF makes.
+	VF *VFSettings
 }
 
 // ErrDeviceGone reports that Detach found the device neither in the pod netns

@@ -88,14 +88,34 @@ func (p *Plugin) attachClaim(ctx context.Context, c plan.Claim, sandboxID, nsPat
 	if err := p.attachDevices(ctx, c, nsPath); err != nil {
 		return errors.Join(err, p.detachClaim(ctx, c))
 	}
+	p.publishMetadata(ctx, c)
 	p.cfg.Status.Enqueue(readyStatus(c))
 	return nil
+}
+
+// publishMetadata fills the claim's device metadata files. The interfaces already work, so
+// a failure here is logged rather than failing the sandbox: retrying would move them out
+// and back in for a file the workload may not even read.
+func (p *Plugin) publishMetadata(ctx context.Context, c plan.Claim) {
+	if p.cfg.Metadata == nil {
+		return
+	}
+	if err := p.cfg.Metadata.UpdateMetadata(ctx, c); err != nil {
+		klog.FromContext(ctx).Error(err, "Writing device metadata failed; containers see the metadata of prepare only",
+			"claim", c.Namespace+"/"+c.Name)
+	}
 }
 
 func (p *Plugin) snapshot(c plan.Claim, sandboxID, nsPath string) (*plan.Attachment, error) {
 	att := &plan.Attachment{SandboxID: sandboxID, NetnsPath: nsPath}
 	for _, d := range c.Devices {
-		orig, err := p.cfg.Host.Snapshot(attachSpec(d).Link)
+		if !d.UsesNetdev() {
+			// A vfio-pci device has no netdev; the empty entry keeps Originals in
+			// Devices order.
+			att.Originals = append(att.Originals, plan.Original{})
+			continue
+		}
+		orig, err := p.snapshotDevice(d)
 		if err != nil {
 			return nil, fmt.Errorf("device %s: reading its state before attach: %w", d.Device, err)
 		}
@@ -106,6 +126,9 @@ func (p *Plugin) snapshot(c plan.Claim, sandboxID, nsPath string) (*plan.Attachm
 
 func (p *Plugin) attachDevices(ctx context.Context, c plan.Claim, nsPath string) error {
 	for _, d := range c.Devices {
+		if !d.UsesNetdev() {
+			continue // a vfio-pci device reaches the pod through CDI, not the netns
+		}
 		if err := p.cfg.Host.Attach(ctx, attachSpec(d), nsPath); err != nil {
 			return fmt.Errorf("device %s: %w", d.Device, err)
 		}

@@ -71,6 +71,9 @@ func (p *Plugin) detachClaim(ctx context.Context, c plan.Claim) error {
 			continue
 		}
 		d := c.Devices[i]
+		if !d.UsesNetdev() {
+			continue // nothing moved; unprepare restores a rebound driver
+		}
 		err := p.cfg.Host.Detach(ctx, attachSpec(d), toNetdevOriginal(c.Attachment.Originals[i]), c.Attachment.NetnsPath)
 		switch {
 		case errors.Is(err, netdev.ErrDeviceGone):

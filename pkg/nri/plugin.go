@@ -20,6 +20,7 @@ import (
 	"github.com/netclaim/netclaim/pkg/checkpoint"
 	"github.com/netclaim/netclaim/pkg/claimstatus"
 	"github.com/netclaim/netclaim/pkg/netdev"
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 // Config wires the plugin to the rest of the node daemon.
@@ -33,10 +34,19 @@ type Config struct {
 	Host       *netdev.Host
 	// Status receives claim status updates; nil disables them.
 	Status *claimstatus.Writer
+	// Metadata, when set, receives every claim once its devices are attached, to write the
+	// interfaces' network data into the claim's device metadata files (KEP-5304).
+	Metadata MetadataUpdater
 	// StepHook, when set, is called after StepAttachSnapshotPersisted. It exists only for
 	// fault-injection tests, which kill the process there (netdev.WithStepHook covers the
 	// steps inside attach and detach); leave it nil.
 	StepHook func(step string)
+}
+
+// MetadataUpdater writes an attached claim's network data where containers read it.
+// pkg/driver implements it over the kubelet plugin helper.
+type MetadataUpdater interface {
+	UpdateMetadata(ctx context.Context, c plan.Claim) error
 }
 
 // StepAttachSnapshotPersisted: the devices' original state is in the checkpoint and none

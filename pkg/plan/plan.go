@@ -44,6 +44,53 @@ type Device struct {
 	Addresses []string `json:"addresses,omitempty"`
 	// Routes added after the interface is up.
 	Routes []Route `json:"routes,omitempty"`
+	// Mode is how the pod's interface derives from the device: "" or ModePassthrough
+	// moves the device itself into the pod; ModeVLAN creates an 802.1Q/802.1ad
+	// sub-interface of it there (VLAN says which), and the device stays on the host.
+	Mode string `json:"mode,omitempty"`
+	// VLAN is the sub-interface's tag in ModeVLAN.
+	VLAN *VLAN `json:"vlan,omitempty"`
+	// VRF, when set, is created in the pod's netns and the interface enslaved to it.
+	VRF *VRF `json:"vrf,omitempty"`
+	// Rules are policy-routing rules added in the pod's netns after the routes.
+	Rules []Rule `json:"rules,omitempty"`
+	// VF, for an SR-IOV VF with settings to make on its PF (hardware VLAN, admin MAC,
+	// spoof check, trust, rates, link state), says which VF of which PF and what to set.
+	VF *VFPlan `json:"vf,omitempty"`
+	// VFIO, when set, hands the device to the pod as a vfio-pci device (DPDK) instead of a
+	// netdev: it has none, so attach and detach leave it alone (see vfio.go).
+	VFIO *VFIO `json:"vfio,omitempty"`
+	// RDMA, when set, lists the RDMA devices of the netdev and the character devices the
+	// containers get with it (see vfio.go).
+	RDMA *RDMA `json:"rdma,omitempty"`
+}
+
+// Interface modes a plan carries out.
+const (
+	ModePassthrough = "passthrough"
+	ModeVLAN        = "vlan"
+)
+
+// VLAN is a VLAN tag. Protocol is "802.1Q" or "802.1ad"; QoS the 802.1p priority.
+type VLAN struct {
+	ID       int    `json:"id"`
+	QoS      int    `json:"qos,omitempty"`
+	Protocol string `json:"protocol,omitempty"`
+}
+
+// VRF is a VRF device in the pod's netns and its routing table.
+type VRF struct {
+	Name  string `json:"name"`
+	Table int    `json:"table"`
+}
+
+// Rule is one policy-routing rule in the pod's netns. Priority nil lets the kernel choose;
+// From and To are networks in CIDR form, either may be empty.
+type Rule struct {
+	Priority *int   `json:"priority,omitempty"`
+	From     string `json:"from,omitempty"`
+	To       string `json:"to,omitempty"`
+	Table    int    `json:"table"`
 }
 
 // HostLink identifies a netdev on the host. Name is the primary key; PCIAddress and
@@ -81,10 +128,15 @@ type Attachment struct {
 }
 
 // Original is a device's state on the host before attach; detach restores exactly this.
+// In ModeVLAN it is the parent's state: the parent stays on the host, attach brings it up
+// if it was down (a VLAN cannot go up on a down parent) and detach restores Up.
 type Original struct {
 	Name         string `json:"name"`
 	Index        int    `json:"index"`
 	MTU          int    `json:"mtu"`
 	HardwareAddr string `json:"hardwareAddr"`
 	Up           bool   `json:"up"`
+	// VF is the PF's entry for the VF before attach changed it: only the settings the
+	// Device's VFPlan changes. Nil when the device has no VFPlan.
+	VF *VFOriginal `json:"vf,omitempty"`
 }

@@ -225,7 +225,7 @@ func (n *node) plugin() *plugin {
 }
 
 // hostState is what must be identical before a pod and after it is gone: every device of
-// the node namespace read back over netlink, the CDI folder and the checkpoint file.
+// the node namespace read back over netlink, the CDI folder and the checkpoint's files.
 type hostState struct {
 	Links      map[string]netnstest.LinkState
 	CDIFiles   map[string]string
@@ -249,11 +249,14 @@ func (n *node) hostState() hostState {
 		}
 		st.CDIFiles[e.Name()] = string(b)
 	}
-	b, err := os.ReadFile(n.env.checkpointPath())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		n.t.Fatal(err)
+	// Both slot files: any write at all changes one of them (the generation goes up).
+	for _, slot := range []string{".a", ".b"} {
+		b, err := os.ReadFile(n.env.checkpointPath() + slot)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			n.t.Fatal(err)
+		}
+		st.Checkpoint += string(b)
 	}
-	st.Checkpoint = string(b)
 	return st
 }
 

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	resourceapi "k8s.io/api/resource/v1"
+	"k8s.io/dynamic-resource-allocation/kubeletplugin"
 	"k8s.io/klog/v2/ktesting"
 
 	"github.com/netclaim/netclaim/test/netnstest"
@@ -37,6 +39,7 @@ func TestPrepare_AgainWhileAttachedReturnsSameResultAndLeavesPodAlone(t *testing
 	if err := p.nri.RunPodSandbox(ctx, sb.pod()); err != nil {
 		t.Fatalf("RunPodSandbox: %v", err)
 	}
+	inPodNames := []string{"pod0", "pod1"}
 	inPod := []netnstest.LinkState{n.State(n.Pod, "pod0"), n.State(n.Pod, "pod1")}
 
 	// kubelet restarted and prepares every claim of its running pods again.
@@ -44,8 +47,15 @@ func TestPrepare_AgainWhileAttachedReturnsSameResultAndLeavesPodAlone(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(first, again); diff != "" {
+	// The same devices and CDI devices; the metadata now also carries what attach did,
+	// so that the metadata file the kubelet helper rewrites from it keeps the network data.
+	if diff := cmp.Diff(first, again, cmpopts.IgnoreFields(kubeletplugin.Device{}, "Metadata")); diff != "" {
 		t.Errorf("second prepare result differs (-first +second):\n%s", diff)
+	}
+	for i, dev := range again[claims[0].UID].Devices {
+		if md := dev.Metadata; md == nil || md.NetworkData == nil || md.NetworkData.InterfaceName != inPodNames[i] {
+			t.Errorf("second prepare: device %s metadata %+v, want network data naming %s", dev.DeviceName, md, inPodNames[i])
+		}
 	}
 	if diff := cmp.Diff(inPod, []netnstest.LinkState{n.State(n.Pod, "pod0"), n.State(n.Pod, "pod1")}); diff != "" {
 		t.Errorf("second prepare changed the pod's devices (-before +after):\n%s", diff)

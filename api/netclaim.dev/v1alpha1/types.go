@@ -6,9 +6,9 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // Pointers mark optional values whose zero is itself meaningful (an MTU of 0 is an error,
 // not "unset").
 //
-// This version decodes and validates every field but implements only passthrough
-// interfaces with name, MTU, MAC, static addresses and routes. Setting interface.mode to
-// anything but passthrough, or setting vlan, ipam, rules, vrf or sriov, makes the driver
+// This version decodes and validates every field but implements only the passthrough and
+// vlan interface modes with name, MTU, MAC, VLAN, static addresses, routes, rules and VRF.
+// Setting interface.mode to macvlan or ipvlan, or setting ipam, makes the driver
 // refuse to prepare the device with a "not implemented yet in this version" error (see
 // UnsupportedFields), rather than hand the pod a half-configured interface.
 type NetworkConfig struct {
@@ -17,7 +17,8 @@ type NetworkConfig struct {
 	// Interface is the netdev as the pod sees it: name, MTU, MAC and how it is derived.
 	Interface *InterfaceConfig `json:"interface,omitempty"`
 	// VLAN tags the interface's traffic (hardware VLAN on a VF, or an 802.1Q sub-interface).
-	// Not implemented yet in this version.
+	// This version implements both: the sub-interface with interface.mode vlan on a NIC or
+	// PF, the hardware VLAN the PF inserts with passthrough (the default) on a VF.
 	VLAN *VLANConfig `json:"vlan,omitempty"`
 	// Addresses are static addresses in CIDR form (address/prefix length), IPv4 or IPv6.
 	Addresses []string `json:"addresses,omitempty"`
@@ -27,13 +28,11 @@ type NetworkConfig struct {
 	// Routes are added in the pod's network namespace once the interface is up.
 	Routes []RouteConfig `json:"routes,omitempty"`
 	// Rules are policy-routing rules added in the pod's network namespace.
-	// Not implemented yet in this version.
 	Rules []RuleConfig `json:"rules,omitempty"`
 	// VRF enslaves the interface to a VRF device created in the pod's network namespace.
-	// Not implemented yet in this version.
 	VRF *VRFConfig `json:"vrf,omitempty"`
-	// SRIOV are virtual-function settings applied on the PF before the VF moves.
-	// Not implemented yet in this version.
+	// SRIOV are virtual-function settings applied on the PF before the VF moves, and
+	// restored when it comes back, and the VF's driver (vfio-pci for DPDK). Only for VFs.
 	SRIOV *SRIOVConfig `json:"sriov,omitempty"`
 }
 
@@ -49,8 +48,8 @@ const (
 	// ModeIPvlan creates an ipvlan sub-interface of the device in the pod.
 	// Not implemented yet in this version.
 	ModeIPvlan InterfaceMode = "ipvlan"
-	// ModeVLAN creates an 802.1Q sub-interface of the device in the pod.
-	// Not implemented yet in this version.
+	// ModeVLAN creates an 802.1Q (or 802.1ad) sub-interface of the device in the pod; the
+	// device stays on the host. Needs vlan.id, and a NIC or PF (a VF moves into the pod).
 	ModeVLAN InterfaceMode = "vlan"
 )
 
@@ -66,10 +65,10 @@ type InterfaceConfig struct {
 	// MTU inside the pod; at least 68, at most 65535 and at most the parent device's MTU.
 	// Omitted: the device keeps its MTU.
 	MTU *int32 `json:"mtu,omitempty"`
-	// MAC is a unicast 6-byte hardware address to set on the interface.
-	// Omitted: the device keeps its address.
+	// MAC is a unicast 6-byte hardware address to set on the interface. On a VF it also
+	// becomes the VF's administrative MAC on the PF. Omitted: the device keeps its address.
 	MAC string `json:"mac,omitempty"`
-	// Mode defaults to passthrough, the only mode implemented in this version.
+	// Mode defaults to passthrough. This version implements passthrough and vlan.
 	Mode InterfaceMode `json:"mode,omitempty"`
 }
 
@@ -86,7 +85,11 @@ const (
 // VLANProtocols lists every VLAN protocol Validate accepts.
 var VLANProtocols = []VLANProtocol{VLANProtocol8021Q, VLANProtocol8021AD}
 
-// VLANConfig tags traffic with a VLAN. Not implemented yet in this version.
+// VLANConfig tags traffic with a VLAN. This version implements it as the tag of an 802.1Q
+// sub-interface (interface.mode vlan); QoS then maps every socket priority (0..7) to the
+// 802.1p priority of the frames it sends. On a VF in passthrough mode it is the VF's
+// hardware VLAN instead: the PF tags and untags the VF's traffic (ip link set PF vf N vlan
+// ID qos QOS proto PROTOCOL), and the pod sees untagged frames.
 type VLANConfig struct {
 	// ID is required, 1..4094.
 	ID *int32 `json:"id,omitempty"`
@@ -115,7 +118,6 @@ type RouteConfig struct {
 }
 
 // RuleConfig is one policy-routing rule in the pod's network namespace.
-// Not implemented yet in this version.
 type RuleConfig struct {
 	// Priority orders the rule; omitted lets the kernel pick one.
 	Priority *int32 `json:"priority,omitempty"`
@@ -127,7 +129,8 @@ type RuleConfig struct {
 	Table *int32 `json:"table,omitempty"`
 }
 
-// VRFConfig names a VRF device and its routing table. Not implemented yet in this version.
+// VRFConfig names a VRF device and its routing table. Routes whose table is the VRF's
+// table go into the VRF.
 type VRFConfig struct {
 	// Name of the VRF device in the pod; follows the interface name rules.
 	Name string `json:"name"`
@@ -150,7 +153,9 @@ const (
 // LinkStates lists every VF link state Validate accepts.
 var LinkStates = []LinkState{LinkStateAuto, LinkStateEnable, LinkStateDisable}
 
-// SRIOVConfig are VF settings applied on the PF. Not implemented yet in this version.
+// SRIOVConfig are VF settings the PF applies to the VF (ip link set PF vf N ...). The
+// driver snapshots the PF's entry for the VF first and restores exactly the settings it
+// changed when the pod stops.
 type SRIOVConfig struct {
 	// SpoofCheck drops frames whose source MAC is not the VF's.
 	SpoofCheck *bool `json:"spoofCheck,omitempty"`
@@ -162,6 +167,12 @@ type SRIOVConfig struct {
 	MaxTxRateMbps *int32 `json:"maxTxRateMbps,omitempty"`
 	// LinkState is auto, enable or disable; omitted leaves the VF's link state alone.
 	LinkState LinkState `json:"linkState,omitempty"`
-	// Driver rebinds the VF, e.g. vfio-pci for DPDK; omitted keeps the VF's driver.
+	// Driver is the kernel driver the pod gets the VF with: vfio-pci hands it over for
+	// userspace drivers (DPDK) instead of as a netdev; the VF's current driver, or
+	// omitting the field, keeps it as it is. Prepare binds the VF to vfio-pci through
+	// sysfs (recording its driver first) and unprepare binds it back. A VF on vfio-pci
+	// has no netdev, so every field that configures one (interface, addresses, routes,
+	// rules, vrf, vlan and the other sriov settings) is refused with it; a device that
+	// is on vfio-pci already is handed over the same way without any of this.
 	Driver string `json:"driver,omitempty"`
 }

@@ -52,6 +52,7 @@ func (c *NetworkConfig) validateAcrossFields(addrs []parsedAddress) field.ErrorL
 		errs = append(errs, validateGatewaysReachable(c.Routes, addrs, field.NewPath("routes"))...)
 	}
 	errs = append(errs, validateVRFNameDistinct(c.VRF, c.Interface, field.NewPath("vrf", "name"))...)
+	errs = append(errs, validateModeVLAN(c.Interface, c.VLAN, field.NewPath("vlan"))...)
 	return errs
 }
 

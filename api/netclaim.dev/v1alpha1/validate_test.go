@@ -87,6 +87,7 @@ var validateRejects = []validateCase{
 	{name: "vlan qos negative", body: `vlan: {id: 10, qos: -1}`, want: []wantErr{{invalid, "vlan.qos", "-1"}}},
 	{name: "vlan protocol unknown", body: `vlan: {id: 10, protocol: 802.1x}`, want: []wantErr{{unsup, "vlan.protocol", `"802.1x"`}}},
 	{name: "vlan protocol wrong case", body: `vlan: {id: 10, protocol: 802.1q}`, want: []wantErr{{unsup, "vlan.protocol", `"802.1q"`}}},
+	{name: "mode vlan without vlan", body: `interface: {mode: vlan}`, want: []wantErr{{required, "vlan.id", ""}}},
 
 	// addresses
 	{name: "address without prefix", body: `addresses: [192.0.2.10]`, want: []wantErr{{invalid, "addresses[0]", `"192.0.2.10"`}}},
@@ -195,6 +196,8 @@ var validateAccepts = []validateCase{
 	{name: "mac locally administered", body: `interface: {mac: "fe:00:00:00:00:01"}`},
 	{name: "modes", body: `interface: {mode: macvlan}`},
 	{name: "vlan 1 and 4094", body: `vlan: {id: 4094, qos: 7, protocol: 802.1ad}`},
+	{name: "mode vlan with its VLAN", body: "interface: {mode: vlan}\nvlan: {id: 100}"},
+	{name: "partial layer: mode vlan while claim may add the VLAN", ctx: ValidationContext{Partial: true}, body: `interface: {mode: vlan}`},
 	{name: "addresses network and broadcast of the prefix", body: `addresses: [192.0.2.0/24, 198.51.100.255/24]`},
 	{name: "addresses /32 and /128", body: `addresses: [192.0.2.10/32, "2001:db8::10/128"]`},
 	{name: "addresses link-local v6", body: `addresses: ["fe80::10/64"]`},

@@ -25,3 +25,13 @@ func validateVLAN(v *VLANConfig, path *field.Path) field.ErrorList {
 	}
 	return errs
 }
+
+// validateModeVLAN requires a VLAN ID for interface.mode vlan: the sub-interface is
+// nothing but its tag. It relates two top-level fields, so it runs on merged configs only
+// (a class may fix the mode while each claim picks its VLAN).
+func validateModeVLAN(ic *InterfaceConfig, v *VLANConfig, path *field.Path) field.ErrorList {
+	if ic == nil || ic.Mode != ModeVLAN || v != nil {
+		return nil
+	}
+	return field.ErrorList{field.Required(path.Child("id"), "interface.mode vlan creates an 802.1Q sub-interface: set the VLAN ID, 1..4094")}
+}

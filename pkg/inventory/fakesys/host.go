@@ -23,6 +23,9 @@ type Host struct {
 
 	// OmitPCIIDs leaves usr/share/hwdata/pci.ids out of the tree, as on a distroless host.
 	OmitPCIIDs bool
+	// Drivers are PCI drivers loaded without a device of their own, such as vfio-pci:
+	// bus/pci/drivers/<name> with its bind and unbind files.
+	Drivers []string
 }
 
 // entry is one Add call; exactly one field is set.

@@ -34,6 +34,7 @@ func (h *Host) Write(root string) error {
 		w.netdev(n, l.byIfName)
 	}
 	w.routes(l.netdevs)
+	w.hostBindingFiles(h.Drivers)
 	if !h.OmitPCIIDs {
 		w.file("usr/share/hwdata/pci.ids", string(pciids.Minimal))
 	}
@@ -47,6 +48,8 @@ func (h *Host) Write(root string) error {
 type treeWriter struct {
 	root string
 	err  error
+	// uverbs numbers RDMA verbs devices across the host, as the kernel does.
+	uverbs int
 }
 
 func (w *treeWriter) file(rel, content string) {
@@ -122,7 +125,9 @@ func (w *treeWriter) function(f *function) {
 		ibDir := path.Join(f.dir, "infiniband", rdma)
 		w.sysFile(path.Join(ibDir, "node_type"), "1: CA")
 		w.sysLink(path.Join("class/infiniband", rdma), ibDir)
+		w.verbsDevice(f, rdma)
 	}
+	w.bindingFiles(f)
 	if f.sriov != nil {
 		w.sysFile(path.Join(f.dir, "sriov_totalvfs"), strconv.Itoa(f.sriov.total))
 		w.sysFile(path.Join(f.dir, "sriov_numvfs"), strconv.Itoa(len(f.sriov.vfDirs)))

@@ -29,7 +29,8 @@ FEATURE_GATES=${NETCLAIM_E2E_FEATURE_GATES:-DynamicResourceAllocation=true,DRACo
 
 require_root
 check_run_dir
-[[ $NODES =~ ^[1-9][0-9]?$ ]] || die "NODES must be 1..99, got '$NODES'"
+# NODES=0: the control plane alone, e.g. for the real node of make e2e-node (node-up.sh).
+[[ $NODES =~ ^(0|[1-9][0-9]?)$ ]] || die "NODES must be 0..99, got '$NODES'"
 for tool in ip nsenter setsid openssl curl flock go ss; do
   command -v "$tool" >/dev/null || die "$tool is required (Debian: iproute2, util-linux, openssl, curl, golang)"
 done
@@ -55,11 +56,12 @@ KUBECTL=$CP_BIN/kubectl
 mkdir -p "$RUN"/{bin,pki,certs,logs,pids,nodes,etcd}
 touch "$RUN/$RUN_MARKER"
 version=$(cd "$REPO_ROOT" && git describe --tags --always --dirty 2>/dev/null || echo devel)
-log "building netclaim-plugin and the e2e helpers into $RUN/bin (2-3 min with a cold Go build cache)"
-(cd "$REPO_ROOT" && CGO_ENABLED=0 go build -ldflags "-X github.com/netclaim/netclaim/pkg/version.Version=$version" \
+# The plugin and the helpers serve the simulated nodes only (NODES=0: none).
+((NODES > 0)) && log "building netclaim-plugin and the e2e helpers into $RUN/bin (2-3 min with a cold Go build cache)"
+((NODES == 0)) || (cd "$REPO_ROOT" && CGO_ENABLED=0 go build -ldflags "-X github.com/netclaim/netclaim/pkg/version.Version=$version" \
   -o "$RUN/bin/" ./cmd/netclaim-plugin) || die "building netclaim-plugin failed (see above)"
-(cd "$E2E_DIR" && CGO_ENABLED=0 go build -o "$RUN/bin/" ./cmd/mknode ./cmd/apiproxy) || die "building the e2e helpers failed (see above)"
-if [[ $AGENT == 1 && -d $E2E_DIR/cmd/nodeagent ]]; then
+((NODES == 0)) || (cd "$E2E_DIR" && CGO_ENABLED=0 go build -o "$RUN/bin/" ./cmd/mknode ./cmd/apiproxy) || die "building the e2e helpers failed (see above)"
+if ((NODES > 0)) && [[ $AGENT == 1 && -d $E2E_DIR/cmd/nodeagent ]]; then
   (cd "$E2E_DIR" && CGO_ENABLED=0 go build -o "$RUN/bin/" ./cmd/nodeagent) || die "building the node agent failed (see above); NETCLAIM_E2E_AGENT=0 starts the cluster without agents"
 fi
 
@@ -107,6 +109,9 @@ wait_until etcd "etcd health" curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 log "starting kube-apiserver on 127.0.0.1:$API_PORT"
 # --endpoint-reconciler-type none: the default reconciler refuses a loopback advertise
 # address. TaintNodesByCondition would taint the simulated Nodes not-ready at creation.
+# InternalIP first: the real node of make e2e-node (node-up.sh) serves kubectl logs/exec on
+# its node IP; simulated nodes have only a Hostname address. --allow-privileged: the chart's plugin
+# DaemonSet is privileged (it moves host interfaces).
 start kube-apiserver "$CP_BIN/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
@@ -116,6 +121,8 @@ start kube-apiserver "$CP_BIN/kube-apiserver" \
   --service-account-key-file "$RUN/pki/sa.pub" --service-account-signing-key-file "$RUN/pki/sa.key" \
   --service-cluster-ip-range 10.96.0.0/24 --endpoint-reconciler-type none \
   --disable-admission-plugins TaintNodesByCondition \
+  --kubelet-preferred-address-types InternalIP,Hostname \
+  --allow-privileged=true \
   --feature-gates "$FEATURE_GATES" \
   --runtime-config "resource.k8s.io/v1=true,resource.k8s.io/v1beta1=true,resource.k8s.io/v1beta2=true,resource.k8s.io/v1alpha3=true" \
   --v 1
@@ -191,8 +198,10 @@ for i in $(seq 1 "$NODES"); do
 done
 log "created nodes ${nodes[*]} (network namespaces and Node objects)"
 
-start apiproxy "$RUN/bin/apiproxy" --target "127.0.0.1:$API_PORT" --ready-file "$RUN/apiproxy.ready" "${netns_paths[@]}"
-wait_until apiproxy "the API proxy into the node namespaces" test -e "$RUN/apiproxy.ready"
+if ((NODES > 0)); then
+  start apiproxy "$RUN/bin/apiproxy" --target "127.0.0.1:$API_PORT" --ready-file "$RUN/apiproxy.ready" "${netns_paths[@]}"
+  wait_until apiproxy "the API proxy into the node namespaces" test -e "$RUN/apiproxy.ready"
+fi
 
 for i in $(seq 1 "$NODES"); do
   node=$(node_name "$i")
@@ -216,7 +225,7 @@ for i in $(seq 1 "$NODES"); do
   fi
   start_plugin "$node"
 done
-if [[ ! -x $RUN/bin/nodeagent ]]; then
+if ((NODES > 0)) && [[ ! -x $RUN/bin/nodeagent ]]; then
   log "no node agent (test/e2e/cmd/nodeagent missing or NETCLAIM_E2E_AGENT=0): plugins publish, but no pod will start"
 fi
 

@@ -1,7 +1,6 @@
 package suite
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	resourceapi "k8s.io/api/resource/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/netclaim/netclaim/pkg/checkpoint"
 )
 
 // wantInterface is what a test expects of one attached device inside its pod.
@@ -91,22 +92,13 @@ func names(m map[string]link) []string {
 func requireNodeClean(t *testing.T, c *cluster, node string) {
 	t.Helper()
 	dir := c.nodeDir(node)
-	data, err := os.ReadFile(filepath.Join(dir, "state", "checkpoint.json"))
-	if err != nil && !os.IsNotExist(err) {
+	// Inspect reads without the tidying Open does under the running plugin's feet.
+	left, err := checkpoint.Inspect(filepath.Join(dir, "state", "checkpoint.json"))
+	if err != nil {
 		t.Fatalf("reading the checkpoint of %s: %v", node, err)
 	}
-	if err == nil {
-		// Only the list of claims matters here; pkg/checkpoint owns the rest of the format
-		// (its Open would also tidy the directory under the running plugin's feet).
-		var cp struct {
-			Claims []json.RawMessage `json:"claims"`
-		}
-		if err := json.Unmarshal(data, &cp); err != nil {
-			t.Fatalf("decoding the checkpoint of %s: %v", node, err)
-		}
-		if len(cp.Claims) != 0 {
-			t.Errorf("checkpoint of %s still holds %d claims:\n%s", node, len(cp.Claims), data)
-		}
+	for _, c := range left {
+		t.Errorf("checkpoint of %s still holds claim %s/%s (%s)", node, c.Namespace, c.Name, c.UID)
 	}
 	cdi, err := os.ReadDir(filepath.Join(dir, "cdi"))
 	if err != nil {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the e2e control plane (etcd, kube-apiserver, kube-scheduler,
-# kube-controller-manager, kubectl) from the Go module proxy, using the committed go.mod/go.sum
+# kube-controller-manager, kubectl) and the real node's kubelet (make e2e-node) from the Go module proxy, using the committed go.mod/go.sum
 # in k8s/ and etcd/ (see gen-gomod.sh), into a cache outside the repository keyed on the
 # Kubernetes version:
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/netclaim/k8s-<version>/bin
@@ -18,7 +18,7 @@ minor=${BASH_REMATCH[1]}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/netclaim/k8s-$version
 bin=$cache/bin
 stamp=$cache/stamp
-binaries=(etcd kube-apiserver kube-scheduler kube-controller-manager kubectl)
+binaries=(etcd kube-apiserver kube-scheduler kube-controller-manager kubectl kubelet)
 
 log() { printf '[build %s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -88,7 +88,8 @@ done
 build_with_progress etcd "$here/etcd" "$bin/etcd" "-s -w" .
 build_with_progress kubernetes "$here/k8s" "$bin/" "$ldflags" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-scheduler \
-  k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+  k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl \
+  k8s.io/kubernetes/cmd/kubelet
 got=$("$bin/kube-apiserver" --version 2>&1 || true)
 [[ $got == "Kubernetes $version" ]] || { log "built kube-apiserver reports '$got', want 'Kubernetes $version'"; exit 1; }
 want_stamp >"$stamp"

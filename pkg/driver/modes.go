@@ -1,0 +1,113 @@
+package driver
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/pkg/inventory"
+	"github.com/netclaim/netclaim/pkg/plan"
+)
+
+// interfaceMode is the config's mode with the default filled in.
+func interfaceMode(cfg *v1alpha1.NetworkConfig) v1alpha1.InterfaceMode {
+	if cfg.Interface == nil || cfg.Interface.Mode == "" {
+		return v1alpha1.ModePassthrough
+	}
+	return cfg.Interface.Mode
+}
+
+// checkModeSuitsDevice refuses interface modes and VLAN settings the allocated device
+// cannot carry. The API validates a config without knowing the device; only here is its
+// kind known, and a VLAN means different things on different kinds: on a NIC or PF an
+// 802.1Q sub-interface (interface.mode vlan), on a VF a tag the PF inserts in hardware.
+func checkModeSuitsDevice(host inventory.Device, cfg *v1alpha1.NetworkConfig) error {
+	mode := interfaceMode(cfg)
+	switch {
+	case mode == v1alpha1.ModeVLAN && host.Kind == inventory.KindVF:
+		return fmt.Errorf("interface.mode vlan is not supported on a VF (%s): an 802.1Q sub-interface needs its parent on the host, "+
+			"but a VF moves into the pod; omit interface.mode and keep vlan, so that the PF tags the VF's traffic in hardware, "+
+			"or select a NIC or PF in the DeviceClass", describeDevice(host))
+	case mode == v1alpha1.ModeVLAN && cfg.VLAN == nil:
+		// Validate rejects this for a merged config; kept so a plan never lacks its tag.
+		return fmt.Errorf("interface.mode vlan needs vlan.id: set the VLAN to create on %s", describeDevice(host))
+	case mode == v1alpha1.ModePassthrough && cfg.VLAN != nil && host.Kind != inventory.KindVF:
+		return fmt.Errorf("vlan is set but interface.mode is passthrough: the whole %s %s would move into the pod untagged; "+
+			"set interface.mode: vlan to give the pod an 802.1Q sub-interface of it, or remove vlan",
+			host.Kind, describeDevice(host))
+	case mode == v1alpha1.ModePassthrough && cfg.VLAN != nil:
+		return checkVFVLAN(host, cfg)
+	}
+	return nil
+}
+
+// checkVFVLAN decides about vlan on a VF in passthrough mode: a hardware VLAN the PF sets
+// on the VF (ip link set PF vf N vlan ID qos Q). It belongs to the SR-IOV VF settings:
+// checkVFSettings (vf.go) refuses it when the VF's PF cannot be reached, and planVF
+// records it for attach.
+func checkVFVLAN(inventory.Device, *v1alpha1.NetworkConfig) error {
+	return nil
+}
+
+func describeDevice(host inventory.Device) string {
+	switch {
+	case host.IfName != "" && host.PCIAddress != "":
+		return fmt.Sprintf("%s (%s)", host.IfName, host.PCIAddress)
+	case host.IfName != "":
+		return host.IfName
+	default:
+		return host.PCIAddress
+	}
+}
+
+// planSubInterface fills the plan's mode and VLAN: only mode vlan creates a sub-interface.
+// A VF's hardware VLAN is not a sub-interface and is not recorded here.
+func planSubInterface(d *plan.Device, cfg *v1alpha1.NetworkConfig) {
+	if interfaceMode(cfg) != v1alpha1.ModeVLAN || cfg.VLAN == nil || cfg.VLAN.ID == nil {
+		return
+	}
+	d.Mode = plan.ModeVLAN
+	v := &plan.VLAN{ID: int(*cfg.VLAN.ID), Protocol: string(v1alpha1.VLANProtocol8021Q)}
+	if cfg.VLAN.QoS != nil {
+		v.QoS = int(*cfg.VLAN.QoS)
+	}
+	if cfg.VLAN.Protocol != "" {
+		v.Protocol = string(cfg.VLAN.Protocol)
+	}
+	d.VLAN = v
+}
+
+// planVRFAndRules copies the VRF and the policy-routing rules into the plan.
+func planVRFAndRules(d *plan.Device, cfg *v1alpha1.NetworkConfig) {
+	if cfg.VRF != nil && cfg.VRF.Table != nil {
+		d.VRF = &plan.VRF{Name: cfg.VRF.Name, Table: int(*cfg.VRF.Table)}
+	}
+	for _, r := range cfg.Rules {
+		pr := plan.Rule{From: r.From, To: r.To}
+		if r.Priority != nil {
+			p := int(*r.Priority)
+			pr.Priority = &p
+		}
+		if r.Table != nil {
+			pr.Table = int(*r.Table)
+		}
+		d.Rules = append(d.Rules, pr)
+	}
+}
+
+// unsupportedRemedy says what to change for a field UnsupportedFields reports.
+func unsupportedRemedy(field string) string {
+	if field == "interface.mode" {
+		return fmt.Sprintf("only %s are; set one of them in the DeviceClass or ResourceClaim config, or omit the field for passthrough",
+			joinModes(v1alpha1.ImplementedInterfaceModes))
+	}
+	return "remove it from the DeviceClass or ResourceClaim config"
+}
+
+func joinModes(modes []v1alpha1.InterfaceMode) string {
+	s := make([]string, len(modes))
+	for i, m := range modes {
+		s[i] = string(m)
+	}
+	return strings.Join(s, " and ")
+}

@@ -1,0 +1,196 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+
+	"github.com/netclaim/netclaim/pkg/plan"
+)
+
+// prepareDeviceAccess completes the plans of fresh claims with what their containers get
+// besides a netdev: the RDMA character devices of RDMA-capable netdevs, and the IOMMU
+// group of vfio-pci devices, binding those to vfio-pci first where sriov.driver asks.
+//
+// Binding is the slow, fallible part of prepare and changes the host, so the devices'
+// original bindings are persisted (one checkpoint write for all claims) before the first
+// sysfs write: a plugin that dies half-way leaves a checkpointed claim that a repeated
+// prepare finishes (resumeBindings) and unprepare restores (restoreBindings).
+func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim) map[types.UID]error {
+	failed := map[types.UID]error{}
+	var rebinding []*pendingClaim
+	for _, p := range fresh {
+		rebinds, err := d.planDeviceAccess(p)
+		if err != nil {
+			failed[p.claim.UID] = err
+			continue
+		}
+		if rebinds {
+			rebinding = append(rebinding, p)
+		}
+	}
+	if len(rebinding) == 0 {
+		return failed
+	}
+	if err := d.recordBindings(rebinding); err != nil {
+		for _, p := range rebinding {
+			failed[p.claim.UID] = err
+		}
+		return failed
+	}
+	d.step(StepPrepareBindingsRecorded)
+	for _, p := range rebinding {
+		if _, err := d.bindClaim(ctx, &p.plan); err != nil {
+			failed[p.claim.UID] = d.undoBindings(ctx, p.plan, err)
+		}
+	}
+	d.step(StepPrepareDriversBound)
+	return failed
+}
+
+// planDeviceAccess fills the VFIO and RDMA parts of a claim's plan and says whether any
+// of its devices must be rebound.
+func (d *Driver) planDeviceAccess(p *pendingClaim) (rebinds bool, err error) {
+	for i, dev := range p.devices {
+		pd := &p.plan.Devices[i]
+		switch {
+		case dev.vfio != nil && dev.vfio.rebind:
+			orig, err := d.pci.binding(dev.host.PCIAddress)
+			if err != nil {
+				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
+			}
+			pd.Target = plan.Interface{}
+			pd.VFIO = &plan.VFIO{Rebind: &orig}
+			rebinds = true
+		case dev.vfio != nil:
+			group, err := d.pci.groupDevice(dev.host.PCIAddress)
+			if err != nil {
+				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
+			}
+			pd.Target = plan.Interface{}
+			pd.VFIO = &plan.VFIO{GroupDevice: group}
+		case len(dev.host.RDMAVerbsDevices) > 0:
+			pd.RDMA = d.rdmaAccess(dev.host.RDMADevices, dev.host.RDMAVerbsDevices)
+		}
+	}
+	return rebinds, nil
+}
+
+// recordBindings persists the plans whose devices are about to be rebound, with their
+// original bindings and without CDI device IDs: such an entry is a claim whose prepare
+// has not finished.
+func (d *Driver) recordBindings(claims []*pendingClaim) error {
+	plans := make([]plan.Claim, len(claims))
+	for i, p := range claims {
+		plans[i] = p.plan
+	}
+	if err := d.cfg.Checkpoint.Put(plans...); err != nil {
+		return fmt.Errorf("recording the devices' drivers before rebinding them: %w", err)
+	}
+	return nil
+}
+
+// bindClaim binds every device of c that its plan rebinds to vfio-pci and records its
+// IOMMU group; changed says whether the plan changed.
+func (d *Driver) bindClaim(ctx context.Context, c *plan.Claim) (changed bool, err error) {
+	for i := range c.Devices {
+		dev := &c.Devices[i]
+		if dev.VFIO == nil || dev.VFIO.Rebind == nil {
+			continue
+		}
+		if err := d.pci.bindTo(dev.Host.PCIAddress, vfioPCI); err != nil {
+			return changed, fmt.Errorf("device %s: binding it to vfio-pci: %w", dev.Device, err)
+		}
+		group, err := d.pci.groupDevice(dev.Host.PCIAddress)
+		if err != nil {
+			return changed, fmt.Errorf("device %s: %w", dev.Device, err)
+		}
+		if dev.VFIO.GroupDevice != group {
+			dev.VFIO.GroupDevice = group
+			changed = true
+		}
+		klog.FromContext(ctx).V(2).Info("Bound device to vfio-pci", "device", dev.Device, "pciAddress", dev.Host.PCIAddress,
+			"from", dev.VFIO.Rebind.Driver, "group", group)
+	}
+	return changed, nil
+}
+
+// undoBindings puts the devices of a claim whose binding failed back and forgets the
+// claim. When that fails too, the claim stays recorded: kubelet's next prepare tries
+// again, and its unprepare (the pod is deleted) restores the devices.
+func (d *Driver) undoBindings(ctx context.Context, c plan.Claim, cause error) error {
+	if err := d.restoreBindings(ctx, c); err != nil {
+		return errors.Join(cause, fmt.Errorf("putting the devices back failed too, unprepare will retry: %w", err))
+	}
+	if err := d.cfg.Checkpoint.Delete(c.UID); err != nil {
+		return errors.Join(cause, fmt.Errorf("forgetting the claim after restoring its devices: %w", err))
+	}
+	return cause
+}
+
+// resumeBindings finishes the prepare of a recorded claim: one whose plugin died between
+// recording the bindings and persisting the CDI device IDs, or one whose binding failed
+// and could not be undone. For a complete claim it makes sure the devices are still on
+// vfio-pci: after a node reboot kubelet prepares again the claims whose plans survived,
+// and the VFs came back on their kernel drivers. Nothing is written when nothing changed.
+func (d *Driver) resumeBindings(ctx context.Context, c plan.Claim) (plan.Claim, error) {
+	if !rebindsDevices(c) {
+		return c, nil
+	}
+	changed, err := d.bindClaim(ctx, &c)
+	if err != nil {
+		return c, err
+	}
+	if len(c.CDIDeviceIDs) != len(c.Devices) {
+		ids, err := d.cdi.write(c)
+		if err != nil {
+			return c, err
+		}
+		c.CDIDeviceIDs = ids
+		changed = true
+	}
+	if !changed {
+		return c, nil
+	}
+	if err := d.cfg.Checkpoint.Put(c); err != nil {
+		return c, fmt.Errorf("recording the finished prepare: %w", err)
+	}
+	return c, nil
+}
+
+// restoreBindings puts every device prepare rebound back on its original driver, last
+// device first; it goes on after a failure and reports all of them.
+func (d *Driver) restoreBindings(ctx context.Context, c plan.Claim) error {
+	var errs []error
+	for i := len(c.Devices) - 1; i >= 0; i-- {
+		dev := c.Devices[i]
+		if dev.VFIO == nil || dev.VFIO.Rebind == nil {
+			continue
+		}
+		err := d.pci.restore(dev.Host.PCIAddress, *dev.VFIO.Rebind)
+		if errors.Is(err, errDeviceGone) {
+			// Disabling a PF's VFs or unplugging the device removes it with its binding.
+			klog.FromContext(ctx).Info("Device is gone from sysfs; no driver to restore", "device", dev.Device, "pciAddress", dev.Host.PCIAddress)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("device %s: restoring driver %s: %w", dev.Device, driverOrNone(dev.VFIO.Rebind.Driver), err))
+			continue
+		}
+		klog.FromContext(ctx).V(2).Info("Restored device driver", "device", dev.Device, "pciAddress", dev.Host.PCIAddress,
+			"driver", dev.VFIO.Rebind.Driver)
+	}
+	return errors.Join(errs...)
+}
+
+func rebindsDevices(c plan.Claim) bool {
+	for _, dev := range c.Devices {
+		if dev.VFIO != nil && dev.VFIO.Rebind != nil {
+			return true
+		}
+	}
+	return false
+}

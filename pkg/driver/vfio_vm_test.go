@@ -1,0 +1,225 @@
+//go:build vmtest
+
+package driver
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
+	resourceapi "k8s.io/api/resource/v1"
+	"k8s.io/klog/v2/ktesting"
+	"tags.cncf.io/container-device-interface/pkg/cdi"
+
+	"github.com/netclaim/netclaim/pkg/inventory"
+	"github.com/netclaim/netclaim/pkg/plan"
+	"github.com/netclaim/netclaim/test/vmtest"
+)
+
+// vmVFIOFixture is a driver on the VM's live sysfs with one igb VF on igbvf, found by
+// discovery as the plugin would find it.
+type vmVFIOFixture struct {
+	*fixture
+	vf     vmtest.VF
+	device string
+	// writes records the driver's sysfs writes; crashAfter >= 0 panics with errCrash
+	// instead of the write after that many.
+	writes     []sysfsWrite
+	crashAfter int
+}
+
+func newVMVFIOFixture(t *testing.T) *vmVFIOFixture {
+	t.Helper()
+	pf := vmtest.IGB(t)
+	vf := pf.VFs(t, 1)[0]
+	vmtest.RequireModule(t, vfioPCI)
+	_, ctx := ktesting.NewTestContext(t)
+	devices, err := inventory.Discover(ctx, inventory.Options{})
+	if err != nil {
+		t.Fatalf("Discover on the VM: %v", err)
+	}
+	name, err := inventory.PCIDeviceName(vf.PCIAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &vmVFIOFixture{fixture: newFixture(t, devices...), vf: vf, device: name, crashAfter: -1}
+	if _, ok := v.inventory[name]; !ok {
+		t.Fatalf("discovery did not publish %v as %s", vf, name)
+	}
+	v.recordWrites()
+	// Whatever a failed test leaves, the VF must go back to igbvf before the VF fixture
+	// removes it (cleanups run last registered first).
+	t.Cleanup(func() {
+		if err := newPCIBinder("/").restore(vf.PCIAddress, onIGBVF); err != nil {
+			t.Errorf("cleanup: giving %v back to igbvf: %v", vf, err)
+		}
+	})
+	return v
+}
+
+// recordWrites wraps the live binder's writes; the kernel still does the work.
+func (v *vmVFIOFixture) recordWrites() {
+	if !v.driver.pci.live || v.driver.pci.sysfs != "/sys" {
+		panic("the driver does not use the live sysfs")
+	}
+	v.driver.pci.write = func(path, value string) error {
+		if v.crashAfter >= 0 && len(v.writes) == v.crashAfter {
+			panic(errCrash)
+		}
+		rel, _ := filepath.Rel("/sys", path)
+		v.writes = append(v.writes, sysfsWrite{rel, value})
+		return writeAttribute(path, value)
+	}
+}
+
+func (v *vmVFIOFixture) takeWrites() []sysfsWrite {
+	w := v.writes
+	v.writes = nil
+	return w
+}
+
+func (v *vmVFIOFixture) claim(t *testing.T) *resourceapi.ResourceClaim {
+	return dpdkClaim(t, "dpdk", v.device)
+}
+
+// requireOnVFIO checks the kernel's view: vfio-pci holds the VF, which has no netdev,
+// and its group's character device exists; it returns that device.
+func (v *vmVFIOFixture) requireOnVFIO(t *testing.T) string {
+	t.Helper()
+	requireBinding(t, v.driver.pci, v.vf.PCIAddress, onVFIO)
+	dir := filepath.Join("/sys/bus/pci/devices", v.vf.PCIAddress)
+	if _, err := os.Stat(filepath.Join(dir, "net")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%v on vfio-pci still has a net/ folder (%v)", v.vf, err)
+	}
+	group, err := v.driver.pci.groupDevice(v.vf.PCIAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireCharDevice(t, group)
+	return group
+}
+
+// requireOnIGBVF checks that the VF is back on igbvf, override cleared, with a netdev.
+func (v *vmVFIOFixture) requireOnIGBVF(t *testing.T) {
+	t.Helper()
+	requireBinding(t, v.driver.pci, v.vf.PCIAddress, onIGBVF)
+	t.Logf("%v is back on igbvf as %s", v.vf, vmtest.WaitNetdev(t, v.vf.PCIAddress))
+}
+
+func requireCharDevice(t *testing.T, path string) {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR {
+		t.Fatalf("%s is not a character device (mode %o)", path, st.Mode)
+	}
+}
+
+// TestVM_VFIOBindsRealVFAndRestoresIt runs prepare and unprepare of a claim with
+// sriov.driver: vfio-pci against the real kernel: the exact sysfs writes, the kernel's
+// binding after each, and the CDI spec's device nodes existing on the host.
+func TestVM_VFIOBindsRealVFAndRestoresIt(t *testing.T) {
+	v := newVMVFIOFixture(t)
+	addr := v.vf.PCIAddress
+	claim := v.claim(t)
+
+	v.mustPrepare(t, claim)
+
+	want := []sysfsWrite{overrideW(addr, vfioPCI), unbindW("igbvf", addr), probeW(addr)}
+	if diff := cmp.Diff(want, v.takeWrites()); diff != "" {
+		t.Errorf("sysfs writes of prepare (-want +got):\n%s", diff)
+	}
+	group := v.requireOnVFIO(t)
+	t.Logf("%v on vfio-pci, group device %s", v.vf, group)
+	got := v.checkpointed(t)["uid-dpdk"]
+	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &onIGBVF}, got.Devices[0].VFIO); diff != "" {
+		t.Errorf("checkpointed VFIO plan (-want +got):\n%s", diff)
+	}
+	spec, err := cdi.ReadSpec(filepath.Join(v.cdiDir, specFile("dpdk")), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []string
+	for _, n := range spec.Devices[0].ContainerEdits.DeviceNodes {
+		nodes = append(nodes, n.Path)
+		requireCharDevice(t, n.Path) // the runtime stats them when it creates the container
+	}
+	if diff := cmp.Diff([]string{"/dev/vfio/vfio", group}, nodes); diff != "" {
+		t.Errorf("CDI device nodes (-want +got):\n%s", diff)
+	}
+
+	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
+		t.Fatalf("unprepare: %v", err)
+	}
+	want = []sysfsWrite{overrideW(addr, "\n"), unbindW(vfioPCI, addr), bindW("igbvf", addr)}
+	if diff := cmp.Diff(want, v.takeWrites()); diff != "" {
+		t.Errorf("sysfs writes of unprepare (-want +got):\n%s", diff)
+	}
+	v.requireOnIGBVF(t)
+}
+
+// TestVM_VFIOPrepareConvergesAfterCrashBetweenUnbindAndProbe kills prepare where the
+// real VF is left without any driver (override set, unbound), then lets kubelet's retry
+// finish it, and a second time lets unprepare restore it instead.
+func TestVM_VFIOPrepareConvergesAfterCrashBetweenUnbindAndProbe(t *testing.T) {
+	for _, next := range []string{"prepare", "unprepare"} {
+		t.Run("then "+next, func(t *testing.T) {
+			v := newVMVFIOFixture(t)
+			addr := v.vf.PCIAddress
+			claim := v.claim(t)
+			v.crashAfter = 2
+			crashing(t, "prepare", func() {
+				_, ctx := ktesting.NewTestContext(t)
+				_, _ = v.driver.PrepareResourceClaims(ctx, []*resourceapi.ResourceClaim{claim})
+			})
+			requireBinding(t, v.driver.pci, addr, plan.Binding{DriverOverride: vfioPCI})
+			v.crashAfter = -1
+			v.start(t)
+			v.recordWrites()
+			v.takeWrites()
+
+			if next == "prepare" {
+				v.mustPrepare(t, claim)
+				if diff := cmp.Diff([]sysfsWrite{probeW(addr)}, v.takeWrites()); diff != "" {
+					t.Errorf("sysfs writes of the retried prepare (-want +got):\n%s", diff)
+				}
+				v.requireOnVFIO(t)
+			}
+			if err := v.unprepare(t, claim)[claim.UID]; err != nil {
+				t.Fatalf("unprepare: %v", err)
+			}
+			v.requireOnIGBVF(t)
+			if c := v.checkpointed(t); len(c) != 0 {
+				t.Errorf("checkpoint after unprepare: %v", c)
+			}
+		})
+	}
+}
+
+// TestVM_VFIOBindFailureIsClearAndRestoresVF makes the real vfio-pci probe fail: with
+// driver_override naming a driver that does not exist, drivers_probe binds nothing and
+// still reports success, which only the driver-link check catches. Then the VF must be
+// back on igbvf. (The VM has an IOMMU, so vfio-pci itself does not refuse a VF here; the
+// no-IOMMU refusal is checked before any write, see TestPCIBinder_CheckVFIOReady.)
+func TestVM_VFIOBindFailureIsClearAndRestoresVF(t *testing.T) {
+	v := newVMVFIOFixture(t)
+	addr := v.vf.PCIAddress
+
+	err := v.driver.pci.bindTo(addr, "netclaim-no-such-driver")
+
+	if err == nil || !strings.Contains(err.Error(), "netclaim-no-such-driver did not take PCI device "+addr+" (it has no driver)") {
+		t.Fatalf("bindTo a driver that does not exist: err = %v, want the driver-link check's error", err)
+	}
+	t.Logf("error: %v", err)
+	requireBinding(t, v.driver.pci, addr, plan.Binding{DriverOverride: "netclaim-no-such-driver"})
+	if err := v.driver.pci.restore(addr, onIGBVF); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	v.requireOnIGBVF(t)
+}

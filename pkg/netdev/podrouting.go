@@ -1,0 +1,32 @@
+package netdev
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vishvananda/netlink"
+)
+
+// undoPodRouting removes what Attach added to the pod namespace's routing
+// besides the interface itself: the rules, the interface's membership of its
+// VRF, and the VRF once no device is enslaved to it. link is the interface in
+// the pod namespace, nil when it is gone. Both parts run even if one fails.
+//
+// Detach runs it before the interface leaves: the namespace outlives the
+// interface (a rolled-back attach, a pod whose sandbox is restarted), and
+// rules pointing at a table that lost its routes would misroute whatever
+// the pod does next.
+func (c *conn) undoPodRouting(spec AttachSpec, link netlink.Link) error {
+	rules, err := parseRules(spec.Rules)
+	if err != nil {
+		return err
+	}
+	vrf, err := parseVRF(spec.VRF)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(c.removeRules(rules), c.leaveVRF(link, vrf)); err != nil {
+		return fmt.Errorf("undoing the pod's routing in netns %s: %w", c.path, err)
+	}
+	return nil
+}

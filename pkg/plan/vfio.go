@@ -1,0 +1,36 @@
+package plan
+
+// VFIO is a device handed to the pod through vfio-pci, for userspace drivers (DPDK).
+// The device has no netdev: the pod gets its IOMMU group's character device (through
+// the claim's CDI spec) and opens the device by PCI address.
+type VFIO struct {
+	// GroupDevice is the group's character device on the host and in the containers:
+	// /dev/vfio/<group>, or /dev/vfio/noiommu-<group> in the kernel's unsafe no-IOMMU mode.
+	GroupDevice string `json:"groupDevice"`
+	// Rebind is set when prepare moved the device to vfio-pci from the binding recorded
+	// here; unprepare restores it. It is persisted before the first sysfs write, so a
+	// plugin that dies half-way still knows what to go back to. Nil when the device was
+	// on vfio-pci already: there is nothing to restore.
+	Rebind *Binding `json:"rebind,omitempty"`
+}
+
+// Binding is a PCI device's driver binding in sysfs.
+type Binding struct {
+	// Driver is the bound driver ("" for none).
+	Driver string `json:"driver,omitempty"`
+	// DriverOverride is the device's driver_override ("" for none).
+	DriverOverride string `json:"driverOverride,omitempty"`
+}
+
+// RDMA is what the containers get besides a netdev with RDMA capability.
+type RDMA struct {
+	// Devices are the RDMA device names (mlx5_0), for the containers' environment.
+	Devices []string `json:"devices"`
+	// DeviceNodes are character devices under /dev/infiniband: the verbs devices of the
+	// netdev (uverbsN) and the RDMA connection manager (rdma_cm) when the host has it.
+	DeviceNodes []string `json:"deviceNodes"`
+}
+
+// UsesNetdev says whether the device reaches the pod as a netdev, which attach moves
+// into the pod's network namespace and detach brings back. A vfio-pci device does not.
+func (d Device) UsesNetdev() bool { return d.VFIO == nil }

@@ -1,0 +1,87 @@
+package nodesuite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// A rolling update of the plugin's DaemonSet (what `helm upgrade` with a changed value
+// does) while a pod holds a NIC leaks nothing: the pod keeps its configured interface
+// across the plugin's replacement, the new plugin serves a new pod, and when both pods are
+// deleted every NIC is back on the host and the plugin remembers no claim.
+func TestDaemonSetRollingUpdate_PodKeepsInterfaceNoLeak(t *testing.T) {
+	n := realNode(t)
+	before := testNICs(t)
+	run := startNICPod(t, n, "holder", "exec sleep 3600")
+	ds := pluginDaemonSet(t, n)
+	old := waitPluginPod(t, n, ds, "the plugin pod on "+n.name, func(*corev1.Pod) bool { return true })
+	logged := kubeletLogSize(t, n)
+
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
+		"annotations": map[string]string{"netclaim.dev/e2e-rollout": time.Now().UTC().Format(time.RFC3339Nano)},
+	}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.client.AppsV1().DaemonSets(ds.Namespace).Patch(context.Background(), ds.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatalf("patching DaemonSet %s/%s: %v", ds.Namespace, ds.Name, err)
+	}
+	replaced := waitPluginPod(t, n, ds, "a new plugin pod after the rollout", func(p *corev1.Pod) bool { return p.UID != old.UID })
+	t.Logf("plugin pod %s replaced by %s", old.Name, replaced.Name)
+	waitSlices(t, n)
+	waitRegistered(t, n, logged)
+
+	want := link{Name: podIfName, MTU: podMTU, MAC: podMAC, Up: true, Addrs: []string{podAddr}}
+	if diff := cmp.Diff(want, mustLinks(t, run.netns)[podIfName]); diff != "" {
+		t.Errorf("%s of the holding pod after the plugin's rolling update (-want +got):\n%s", podIfName, diff)
+	}
+	if _, ok := testNICs(t)[run.hostIf]; ok {
+		t.Errorf("%s came back to the host while its pod still runs", run.hostIf)
+	}
+
+	second := startNICPodIn(t, n, run.ns, "after-rollout", "exec sleep 3600")
+	if diff := cmp.Diff(want, mustLinks(t, second.netns)[podIfName]); diff != "" {
+		t.Errorf("%s of a pod started by the new plugin (-want +got):\n%s", podIfName, diff)
+	}
+
+	deletePod(t, n, run.ns, run.pod)
+	deletePod(t, n, second.ns, second.pod)
+	if diff := cmp.Diff(before, testNICs(t)); diff != "" {
+		t.Errorf("test NICs on the host after both pods were deleted (-before +after):\n%s", diff)
+	}
+	requireNoClaims(t, n)
+}
+
+// requireNoClaims checks that the plugin's checkpoint lists no claim once it unprepared
+// them (kubelet unprepares right after the pod is gone, so this waits a little).
+func requireNoClaims(t *testing.T, n *node) {
+	t.Helper()
+	path := filepath.Join(n.runDir, "netclaim", "checkpoint.json")
+	poll(t, "no claim in "+path, deleteTimeout, func(context.Context) (bool, error) {
+		data, err := os.ReadFile(path)
+		if os.IsNotExist(err) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		// Only the list of claims matters here; pkg/checkpoint owns the rest of the format.
+		var cp struct {
+			Claims []json.RawMessage `json:"claims"`
+		}
+		if err := json.Unmarshal(data, &cp); err != nil {
+			return false, fmt.Errorf("decoding %s: %w", path, err)
+		}
+		return len(cp.Claims) == 0, nil
+	})
+}
