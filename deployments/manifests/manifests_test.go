@@ -235,7 +235,7 @@ func TestDaemonSet_RunsOnePrivilegedPluginPerNodeInTheHostNetns(t *testing.T) {
 func TestClusterRole_GrantsOnlyWhatThePluginUses(t *testing.T) {
 	role := onlyObject[*rbacv1.ClusterRole](t, "netclaim.yaml")
 	want := []rbacv1.PolicyRule{
-		{APIGroups: []string{"resource.k8s.io"}, Resources: []string{"resourceslices"}, Verbs: []string{"list", "watch", "create", "update", "delete"}},
+		{APIGroups: []string{"resource.k8s.io"}, Resources: []string{"resourceslices"}, Verbs: []string{"get", "list", "watch", "create", "update", "delete"}},
 		{APIGroups: []string{"resource.k8s.io"}, Resources: []string{"resourceclaims"}, Verbs: []string{"get"}},
 		{APIGroups: []string{"resource.k8s.io"}, Resources: []string{"resourceclaims/status"}, Verbs: []string{"update"}},
 		{APIGroups: []string{"resource.k8s.io"}, Resources: []string{"resourceclaims/driver"}, ResourceNames: []string{"netclaim.dev"}, Verbs: []string{"associated-node:update"}},

@@ -27,30 +27,50 @@ type conn struct {
 	raw    *nl.SocketHandle
 }
 
-// openConn opens both sockets in ns. The conn does not own ns.
-func openConn(ns netns.NsHandle, path string) (*conn, error) {
+// openConn opens the handle in ns, and the raw socket too when eagerRaw is set;
+// otherwise rawSocket opens it on first use. The conn does not own ns.
+func openConn(ns netns.NsHandle, path string, eagerRaw bool) (*conn, error) {
 	handle, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("opening netlink handle in netns %s: %w", path, err)
 	}
-	sock, err := nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
+	c := &conn{path: path, ns: ns, handle: handle}
+	if eagerRaw {
+		if _, err := c.rawSocket(); err != nil {
+			handle.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// rawSocket returns the raw socket, opening it if needed. A pod's conn needs it only to
+// converge a device already in the pod (the move itself goes out on the host's socket), so
+// a first attach never pays for it: a socket in another namespace costs two setns calls.
+// The host's conn opens it eagerly, before the conn is shared.
+func (c *conn) rawSocket() (*nl.SocketHandle, error) {
+	if c.raw != nil {
+		return c.raw, nil
+	}
+	sock, err := nl.GetNetlinkSocketAt(c.ns, netns.None(), unix.NETLINK_ROUTE)
 	if err != nil {
-		handle.Close()
-		return nil, fmt.Errorf("opening netlink socket in netns %s: %w", path, err)
+		return nil, fmt.Errorf("opening netlink socket in netns %s: %w", c.path, err)
 	}
 	// Extended acks turn a bare EINVAL into the kernel's reason
 	// ("Invalid MTU", "Cannot move device ...").
 	if err := sock.SetExtAck(true); err != nil {
-		handle.Close()
 		sock.Close()
-		return nil, fmt.Errorf("enabling extended acks in netns %s: %w", path, err)
+		return nil, fmt.Errorf("enabling extended acks in netns %s: %w", c.path, err)
 	}
-	return &conn{path: path, ns: ns, handle: handle, raw: &nl.SocketHandle{Socket: sock}}, nil
+	c.raw = &nl.SocketHandle{Socket: sock}
+	return c.raw, nil
 }
 
 func (c *conn) Close() {
 	c.handle.Close()
-	c.raw.Close()
+	if c.raw != nil {
+		c.raw.Close()
+	}
 }
 
 // openPodConn opens the pod namespace at path and netlink access to it.
@@ -59,7 +79,7 @@ func openPodConn(path string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := openConn(ns, path)
+	c, err := openConn(ns, path, false)
 	if err != nil {
 		return nil, errors.Join(err, ns.Close())
 	}

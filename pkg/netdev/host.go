@@ -76,7 +76,7 @@ func OpenHostAt(path string, opts ...Option) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening host netns: %w", err)
 	}
-	c, err := openConn(ns, path)
+	c, err := openConn(ns, path, true)
 	if err != nil {
 		return nil, errors.Join(err, ns.Close())
 	}

@@ -57,10 +57,14 @@ func (ch linkChange) empty() bool {
 // apply sends the change on the raw socket of the namespace that currently
 // holds the device (the ifindex is resolved there).
 func (c *conn) apply(ch linkChange) error {
+	raw, err := c.rawSocket()
+	if err != nil {
+		return err
+	}
 	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
 	// The socket handle carries its own sequence numbers; the library
 	// matches the reply to them.
-	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: c.raw}
+	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: raw}
 
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Index = int32(ch.index)
@@ -84,6 +88,6 @@ func (c *conn) apply(ch linkChange) error {
 	if len(ch.mac) > 0 {
 		req.AddData(nl.NewRtAttr(unix.IFLA_ADDRESS, []byte(ch.mac)))
 	}
-	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+	_, err = req.Execute(unix.NETLINK_ROUTE, 0)
 	return err
 }
