@@ -68,7 +68,13 @@ manifests-check: ## fail when deployments/manifests differs from what the chart 
 helm-lint: ## helm lint --strict the chart (default values and every toggle off)
 	@helm=$$(hack/helm/build.sh) && \
 	  "$$helm" lint --strict $(HELM_CHART) && \
-	  "$$helm" lint --strict $(HELM_CHART) --set deviceClasses.create=false,resourceSlicePolicy.enabled=false,serviceAccount.create=false,serviceAccount.name=existing
+	  "$$helm" lint --strict $(HELM_CHART) --set deviceClasses.create=false,resourceSlicePolicy.enabled=false,serviceAccount.create=false,serviceAccount.name=existing,excludeDevices={eno1}
+
+.PHONY: deploy-check
+deploy-check: manifests-check helm-lint ## CI: manifests fresh, chart lints, image builder + chart selector tests (hack/ modules)
+	@fmt=$$(gofmt -l hack); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
+	cd hack/image && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./...
+	cd hack/helm && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./...
 
 lint: ## gofmt and go vet
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
@@ -121,6 +127,10 @@ cluster-down: ## stop the local cluster, remove its netns, links and run dir
 
 e2e: ## cluster-up + the Go e2e suite (test/e2e/suite) + cluster-down, always; logs kept
 	@NODES=$(E2E_NODES) test/e2e/scripts/e2e.sh
+
+.PHONY: e2e-node
+e2e-node: ## real kubelet + containerd node, netclaim from the Helm chart, test/e2e/nodesuite; always torn down
+	@test/e2e/scripts/e2e-node.sh
 
 # VM_RUN, VM_PKGS and the other knobs reach test/vm/run.sh through the environment
 # (make exports command-line variables unexpanded, so a regexp's $ survives).

@@ -1,7 +1,8 @@
 // image builds a single-layer container image on scratch from files on disk and writes it
 // as a docker-archive tarball (for `ctr -n k8s.io images import` or `docker load`) and/or
 // an OCI layout. No Docker daemon, registry or root is needed, and the same inputs give
-// the same image digest. It prints the image's manifest digest on stdout.
+// the same image digest. It prints the image's manifest digest on stdout, and the image ID
+// (config digest) on stderr.
 //
 //	image --tag ghcr.io/netclaim/netclaim:v0.1.0 --out bin/netclaim-image.tar \
 //	  --entrypoint /netclaim-plugin --file bin/netclaim-plugin:/netclaim-plugin:0755
@@ -96,6 +97,13 @@ func run(cmd *cobra.Command, o options) error {
 	if err != nil {
 		return fmt.Errorf("computing the image digest: %w", err)
 	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return fmt.Errorf("computing the image ID: %w", err)
+	}
+	// A docker archive carries no manifest: importers (ctr, docker load) write their own,
+	// so they list another digest. The image ID (config digest) is the same everywhere.
+	fmt.Fprintf(cmd.ErrOrStderr(), "image %s: manifest digest %s, image ID %s\n", strings.Join(o.tags, ", "), digest, id)
 	fmt.Fprintln(cmd.OutOrStdout(), digest)
 	return nil
 }

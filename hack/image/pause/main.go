@@ -9,9 +9,14 @@ import (
 	"syscall"
 )
 
+// handlersInstalled runs once signals are caught; the test replaces it to learn when a
+// signal sent to the process can no longer be lost.
+var handlersInstalled = func() {}
+
 func main() {
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGCHLD)
+	handlersInstalled()
 	for sig := range signals {
 		if sig != syscall.SIGCHLD {
 			os.Exit(0)

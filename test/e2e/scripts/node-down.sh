@@ -33,7 +33,9 @@ stop() {
   log "killing node processes that ignored SIGTERM: ${alive[*]}"
   kill -KILL "${alive[@]}" 2>/dev/null || true
 }
-pid_of() { [[ -f $NODE_RUN/pids/$1.pid ]] && cat "$NODE_RUN/pids/$1.pid" || true; }
+pid_of() {
+  if [[ -f $NODE_RUN/pids/$1.pid ]]; then cat "$NODE_RUN/pids/$1.pid"; fi
+}
 all_ours() {
   local d
   for d in /proc/[0-9]*; do node_ours "${d#/proc/}" && echo "${d#/proc/}"; done
@@ -117,10 +119,10 @@ if [[ -f $NODE_RUN/before/state ]]; then
   leftovers=$(diff <(sort "$NODE_RUN/before/state") <(echo "$after" | sort) | grep -E '^[<>]' || true)
   if [[ -n $leftovers ]]; then
     log "host state differs from before the node started (< before, > now):"
-    echo "$leftovers" | sed 's/^/    /' >&2
+    sed 's/^/    /' <<<"$leftovers" >&2
     # Others (other tests on this host) may add or remove links and cgroups meanwhile; only
     # what is recognisably the node's is an error.
-    if echo "$leftovers" | grep -qE "^> (link ($BRIDGE|$ADDR_LINK|$ADDR_PEER|$NIC_PREFIX[0-9]+|$NIC_PEER_PREFIX[0-9]+)|cgroup .*/$CGROUP_ROOT|mount .*(kubelet|containerd)|path |sysctl |iptables )"; then
+    if echo "$leftovers" | grep -qE "^> (link ($BRIDGE|$ADDR_LINK|$ADDR_PEER|${NIC_PREFIX}[0-9]+|${NIC_PEER_PREFIX}[0-9]+)|cgroup .*/$CGROUP_ROOT|mount .*(kubelet|containerd)|path |sysctl |iptables )"; then
       warn "the node left the above behind"
     fi
   else

@@ -40,7 +40,7 @@ RUNC=/usr/sbin/runc
 # Images: imported with ctr, never pulled (no registry). Names are those of
 # hack/image/build-test-images.sh and the chart's default image.
 PAUSE_IMAGE=${NETCLAIM_NODE_PAUSE_IMAGE:-registry.k8s.io/pause:3.10}
-BUSYBOX_IMAGE=${NETCLAIM_NODE_BUSYBOX_IMAGE:-netclaim.invalid/busybox:e2e}
+BUSYBOX_IMAGE=${NETCLAIM_NODE_BUSYBOX_IMAGE:-netclaim.local/busybox:v1}
 
 # The kubelet changes these host sysctls at start (container_manager_linux.go
 # setupKernelTunables); the bridge plugin may set ip_forward. node-up.sh records them,

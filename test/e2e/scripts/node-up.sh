@@ -40,14 +40,14 @@ ctr() { "$CONTAINERD_BIN/ctr" --address "$NODE_RUN/containerd/containerd.sock" -
 
 mkdir -p "$NODE_RUN"/{logs,pids,before,containerd,cni/net.d,cni/ipam,cdi,nri/plugins,nri/conf.d,kubelet/plugins/netclaim.dev,kubelet/plugins_registry,pod-logs,netclaim}
 touch "$NODE_RUN/$NODE_MARKER"
+node_state >"$NODE_RUN/before/state"
+for s in "${NODE_SYSCTLS[@]}"; do echo "$s=$(sysctl -n "$s")"; done >"$NODE_RUN/before/sysctls"
+iptables-save >"$NODE_RUN/before/iptables" 2>/dev/null || true
 # The run dir becomes a shared mount, as / is on a systemd host (here it is private): the
 # plugin mounts the pod netns dir with HostToContainer propagation, which the runtime
 # refuses on a private mount, and needs to see the netns mounts made after it started.
 mount --bind "$NODE_RUN" "$NODE_RUN"
 mount --make-rshared "$NODE_RUN"
-node_state >"$NODE_RUN/before/state"
-for s in "${NODE_SYSCTLS[@]}"; do echo "$s=$(sysctl -n "$s")"; done >"$NODE_RUN/before/sysctls"
-iptables-save >"$NODE_RUN/before/iptables" 2>/dev/null || true
 
 # --- configs -------------------------------------------------------------------------------
 render() {
