@@ -67,17 +67,22 @@ func (w *Writer) mergeDevices(current []resourceapi.AllocatedDeviceStatus, u Upd
 }
 
 func (w *Writer) deviceStatus(d DeviceStatus, previous resourceapi.AllocatedDeviceStatus) resourceapi.AllocatedDeviceStatus {
-	return resourceapi.AllocatedDeviceStatus{
+	s := resourceapi.AllocatedDeviceStatus{
 		Driver:     w.driver,
 		Pool:       d.Pool,
 		Device:     d.Device,
 		Conditions: []metav1.Condition{readyCondition(d, previous.Conditions)},
-		NetworkData: &resourceapi.NetworkDeviceData{
+	}
+	// A device handed over without a netdev (a VF bound to vfio-pci for DPDK) has no
+	// network data to report; an empty object would only look like a failed attach.
+	if d.InterfaceName != "" || len(d.IPs) > 0 || d.HardwareAddress != "" {
+		s.NetworkData = &resourceapi.NetworkDeviceData{
 			InterfaceName:   d.InterfaceName,
 			IPs:             d.IPs,
 			HardwareAddress: d.HardwareAddress,
-		},
+		}
 	}
+	return s
 }
 
 func readyCondition(d DeviceStatus, previous []metav1.Condition) metav1.Condition {

@@ -76,6 +76,25 @@ func TestWriter_AppliesNetworkDataAndReadyCondition(t *testing.T) {
 	}
 }
 
+func TestWriter_DeviceWithoutNetdevGetsReadyButNoNetworkData(t *testing.T) {
+	w, client := startWriter(t, newClaim())
+	w.Enqueue(Update{Namespace: "ns", Name: "c1", UID: "uid-1", Devices: []DeviceStatus{{
+		Pool: "node-a", Device: "pci-0000-3b-02-3", Ready: true,
+	}}})
+	waitWritten(t, w, 1)
+
+	got, err := client.ResourceV1().ResourceClaims("ns").Get(context.Background(), "c1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Status.Devices) != 1 {
+		t.Fatalf("status.devices = %+v, want one entry", got.Status.Devices)
+	}
+	if d := got.Status.Devices[0]; d.NetworkData != nil || len(d.Conditions) != 1 || d.Conditions[0].Status != metav1.ConditionTrue {
+		t.Errorf("vfio device status = %+v, want Ready=True and no networkData", d)
+	}
+}
+
 func TestWriter_EmptyUpdateRemovesOurEntries(t *testing.T) {
 	w, client := startWriter(t, newClaim())
 	w.Enqueue(Update{Namespace: "ns", Name: "c1", UID: "uid-1", Devices: []DeviceStatus{{Pool: "p", Device: "d", InterfaceName: "net1", Ready: true}}})

@@ -55,7 +55,9 @@ func (d *Driver) deviceMetadata(c plan.Claim, i int) *kubeletplugin.DeviceMetada
 			}
 		}
 	}
-	if c.Attachment != nil {
+	// A device without a netdev (vfio-pci) has no network data: its PCI address is in the
+	// attributes and the CDI environment.
+	if c.Attachment != nil && c.Devices[i].UsesNetdev() {
 		dev := c.Devices[i]
 		md.NetworkData = &resourceapi.NetworkDeviceData{
 			InterfaceName:   dev.Target.Name,
