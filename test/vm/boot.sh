@@ -13,6 +13,13 @@
 #                 it must sit behind a PCIe root port or its VFs never work.
 #                 restrict=on: the user-mode network it is wired to reaches
 #                 nothing outside qemu
+#                 ipv6=off: otherwise qemu's user network sends router
+#                 advertisements, and every up interface gets a fec0:: address
+#                 and a default route at random moments, which both changes
+#                 host state under the tests and makes the PF look like an uplink
+#   no_timer_check  under TCG on a loaded host the kernel's IO-APIC timer check
+#                 sometimes fails with the interrupt remapping on ("timer doesn't
+#                 work through Interrupt-remapped IO-APIC", a panic at 0.05 s)
 #   ttyS0         console, kernel messages
 #   ttyS1         test results only, see init
 #   isa-debug-exit  how /init hands the test rc to this script
@@ -25,10 +32,10 @@ timeout --kill-after=10 "$TIMEOUT_S" qemu-system-x86_64 \
 	-device intel-iommu,intremap=on \
 	-display none -no-reboot -nodefaults \
 	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 intel_iommu=on ${VM_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 intel_iommu=on no_timer_check ${VM_APPEND:-}" \
 	-serial "file:$OUTDIR/console.log" -serial "file:$OUTDIR/results.txt" \
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1 \
-	-netdev user,id=n0,restrict=on -device igb,netdev=n0,bus=rp0 \
+	-netdev user,id=n0,restrict=on,ipv6=off -device igb,netdev=n0,bus=rp0 \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	>"$OUTDIR/qemu.log" 2>&1
 qemu_rc=$?
