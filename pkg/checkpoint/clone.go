@@ -53,6 +53,11 @@ func cloneVFIO(v *plan.VFIO) *plan.VFIO {
 	}
 	out := *v
 	out.Rebind = clonePtr(v.Rebind)
+	if v.Netdev != nil {
+		n := *v.Netdev
+		n.VF = cloneVFOriginal(v.Netdev.VF)
+		out.Netdev = &n
+	}
 	return &out
 }
 

@@ -42,6 +42,9 @@ type Config struct {
 	// Detacher restores the devices of an attached claim; nil only in tests that never
 	// unprepare an attached claim.
 	Detacher Detacher
+	// Netdevs records the netdev of a device that prepare rebinds (sriov.driver: vfio-pci)
+	// and restores it at unprepare; without it such a device with a netdev is refused.
+	Netdevs NetdevKeeper
 	// HostRoot is the host the inventory describes, as inventory.Options.HostRoot: "" or
 	// "/" for the live host. Prepare reads HostRoot/sys for vfio-pci and RDMA devices, and
 	// changes driver bindings (sriov.driver: vfio-pci) only on the live host.

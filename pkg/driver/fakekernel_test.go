@@ -31,10 +31,16 @@ type fakeKernel struct {
 	crashAfter int
 	// beforeFirst, when set, runs before the first write.
 	beforeFirst func()
+	// netdevs holds the net/ folders of unbound devices: unbinding a driver destroys the
+	// device's netdev and binding a driver other than vfio-pci creates it again, unless
+	// withholdNetdev is set (a driver whose netdev shows up late, or never).
+	netdevs        map[string]string
+	withholdNetdev bool
 }
 
 func newFakeKernel(t testing.TB, sysfs string) *fakeKernel {
-	return &fakeKernel{t: t, sysfs: sysfs, native: map[string]string{}, refuse: map[string]bool{}, crashAfter: -1}
+	return &fakeKernel{t: t, sysfs: sysfs, native: map[string]string{}, refuse: map[string]bool{}, crashAfter: -1,
+		netdevs: map[string]string{}}
 }
 
 // binder is a live pciBinder over the tree whose writes go through the fake kernel.
@@ -126,7 +132,33 @@ func (k *fakeKernel) unbind(drv, addr string) error {
 			k.t.Fatal(err)
 		}
 	}
+	k.destroyNetdev(addr)
 	return nil
+}
+
+// destroyNetdev moves the device's net/ folder out of the tree, keeping it for later.
+func (k *fakeKernel) destroyNetdev(addr string) {
+	net := filepath.Join(k.realDir(addr), "net")
+	if _, err := os.Stat(net); errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	kept := filepath.Join(k.t.TempDir(), "net")
+	if err := os.Rename(net, kept); err != nil {
+		k.t.Fatal(err)
+	}
+	k.netdevs[addr] = kept
+}
+
+// createNetdev puts back the net/ folder destroyNetdev kept.
+func (k *fakeKernel) createNetdev(addr string) {
+	kept, ok := k.netdevs[addr]
+	if !ok {
+		return
+	}
+	if err := os.Rename(kept, filepath.Join(k.realDir(addr), "net")); err != nil {
+		k.t.Fatal(err)
+	}
+	delete(k.netdevs, addr)
 }
 
 // bindFile is drivers/<drv>/bind: the override must allow drv.
@@ -167,6 +199,9 @@ func (k *fakeKernel) link(addr, drv string) {
 	}
 	if err := errors.Join(os.Symlink(toDrv, filepath.Join(real, "driver")), os.Symlink(toDev, filepath.Join(drvDir, addr))); err != nil {
 		k.t.Fatal(err)
+	}
+	if drv != vfioPCI && !k.withholdNetdev {
+		k.createNetdev(addr)
 	}
 }
 

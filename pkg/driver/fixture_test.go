@@ -43,6 +43,7 @@ type fixture struct {
 	cdiDir    string
 	recorder  *record.FakeRecorder
 	detacher  *recordingDetacher
+	netdevs   NetdevKeeper
 	inventory map[string]inventory.Device
 }
 
@@ -54,6 +55,7 @@ func newFixture(t testing.TB, devices ...inventory.Device) *fixture {
 		cdiDir:    filepath.Join(dir, "cdi"),
 		recorder:  record.NewFakeRecorder(100),
 		detacher:  &recordingDetacher{},
+		netdevs:   newFakeNetdevs(),
 		inventory: map[string]inventory.Device{},
 	}
 	for _, d := range devices {
@@ -81,6 +83,7 @@ func (f *fixture) start(t testing.TB) {
 			return dev, ok
 		},
 		Detacher: f.detacher,
+		Netdevs:  f.netdevs,
 		Recorder: f.recorder,
 	})
 	if err != nil {

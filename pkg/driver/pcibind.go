@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/netclaim/netclaim/pkg/plan"
 )
@@ -32,6 +33,8 @@ type pciBinder struct {
 	// live permits writes; a synthetic tree can only be read.
 	live  bool
 	write func(path, value string) error
+	// netdevWait bounds the wait for the netdev of a device bound back to its driver.
+	netdevWait time.Duration
 }
 
 func newPCIBinder(hostRoot string) *pciBinder {
@@ -39,7 +42,7 @@ func newPCIBinder(hostRoot string) *pciBinder {
 	if hostRoot == "" {
 		root = "/"
 	}
-	return &pciBinder{sysfs: filepath.Join(root, "sys"), live: root == "/", write: writeAttribute}
+	return &pciBinder{sysfs: filepath.Join(root, "sys"), live: root == "/", write: writeAttribute, netdevWait: defaultNetdevWait}
 }
 
 // writeAttribute writes a sysfs attribute with a single write(2): the kernel's store

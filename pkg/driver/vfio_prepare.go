@@ -23,7 +23,7 @@ func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim)
 	failed := map[types.UID]error{}
 	var rebinding []*pendingClaim
 	for _, p := range fresh {
-		rebinds, err := d.planDeviceAccess(p)
+		rebinds, err := d.planDeviceAccess(ctx, p)
 		if err != nil {
 			failed[p.claim.UID] = err
 			continue
@@ -52,8 +52,8 @@ func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim)
 }
 
 // planDeviceAccess fills the VFIO and RDMA parts of a claim's plan and says whether any
-// of its devices must be rebound.
-func (d *Driver) planDeviceAccess(p *pendingClaim) (rebinds bool, err error) {
+// of its devices must be rebound. For those it records the original binding and netdev.
+func (d *Driver) planDeviceAccess(ctx context.Context, p *pendingClaim) (rebinds bool, err error) {
 	for i, dev := range p.devices {
 		pd := &p.plan.Devices[i]
 		switch {
@@ -62,8 +62,12 @@ func (d *Driver) planDeviceAccess(p *pendingClaim) (rebinds bool, err error) {
 			if err != nil {
 				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
 			}
+			netdev, err := d.snapshotNetdev(ctx, dev.host.PCIAddress)
+			if err != nil {
+				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
+			}
 			pd.Target = plan.Interface{}
-			pd.VFIO = &plan.VFIO{Rebind: &orig}
+			pd.VFIO = &plan.VFIO{Rebind: &orig, Netdev: netdev}
 			rebinds = true
 		case dev.vfio != nil:
 			group, err := d.pci.groupDevice(dev.host.PCIAddress)
@@ -161,8 +165,9 @@ func (d *Driver) resumeBindings(ctx context.Context, c plan.Claim) (plan.Claim, 
 	return c, nil
 }
 
-// restoreBindings puts every device prepare rebound back on its original driver, last
-// device first; it goes on after a failure and reports all of them.
+// restoreBindings puts every device prepare rebound back on its original driver, and
+// its new netdev back to the recorded state, last device first; it goes on after a
+// failure and reports all of them.
 func (d *Driver) restoreBindings(ctx context.Context, c plan.Claim) error {
 	var errs []error
 	for i := len(c.Devices) - 1; i >= 0; i-- {
@@ -182,6 +187,9 @@ func (d *Driver) restoreBindings(ctx context.Context, c plan.Claim) error {
 		}
 		klog.FromContext(ctx).V(2).Info("Restored device driver", "device", dev.Device, "pciAddress", dev.Host.PCIAddress,
 			"driver", dev.VFIO.Rebind.Driver)
+		if err := d.restoreNetdev(ctx, dev); err != nil {
+			errs = append(errs, fmt.Errorf("device %s: %w", dev.Device, err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -22,7 +22,12 @@ type vfioFixture struct {
 	*fixture
 	kernel *fakeKernel
 	sysfs  string
+	// netdevs is the fixture's NetdevKeeper, which knows treeVF's netdev.
+	netdevs *fakeNetdevs
 }
+
+// treeVFNetdev is treeVF's netdev on the host before prepare, as the keeper reads it.
+var treeVFNetdev = plan.Original{Name: "ens1f0v0", Index: 12, MTU: 9000, HardwareAddr: "02:00:00:3b:02:00", Up: true}
 
 func newVFIOFixture(t *testing.T) *vfioFixture {
 	t.Helper()
@@ -33,6 +38,8 @@ func newVFIOFixture(t *testing.T) *vfioFixture {
 		t.Fatalf("Discover: %v", err)
 	}
 	v := &vfioFixture{fixture: newFixture(t, devices...), kernel: newFakeKernel(t, sysfs), sysfs: sysfs}
+	v.netdevs = v.fixture.netdevs.(*fakeNetdevs)
+	v.netdevs.snapshots[treeVF] = treeVFNetdev
 	v.kernel.native[treeVF] = "igbvf"
 	v.useKernel()
 	return v
@@ -108,13 +115,14 @@ func TestPrepare_BindsVFToVFIOAndUnprepareRestoresIt(t *testing.T) {
 	recordedFirst := false
 	v.kernel.beforeFirst = func() {
 		c, ok := v.checkpointed(t)["uid-a"]
-		recordedFirst = ok && c.Devices[0].VFIO != nil && cmp.Equal(c.Devices[0].VFIO.Rebind, &onIGBVF)
+		recordedFirst = ok && c.Devices[0].VFIO != nil && cmp.Equal(c.Devices[0].VFIO.Rebind, &onIGBVF) &&
+			cmp.Equal(c.Devices[0].VFIO.Netdev, &treeVFNetdev)
 	}
 
 	v.mustPrepare(t, claim)
 
 	if !recordedFirst {
-		t.Error("the VF's original driver was not in the checkpoint before the first sysfs write")
+		t.Error("the VF's original driver and netdev were not in the checkpoint before the first sysfs write")
 	}
 	if diff := cmp.Diff(forwardWrites, v.kernel.takeWrites()); diff != "" {
 		t.Errorf("sysfs writes of prepare (-want +got):\n%s", diff)
@@ -122,7 +130,7 @@ func TestPrepare_BindsVFToVFIOAndUnprepareRestoresIt(t *testing.T) {
 	requireBinding(t, v.driver.pci, treeVF, onVFIO)
 	group := v.group(t, treeVF)
 	got := v.checkpointed(t)["uid-a"]
-	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &onIGBVF}, got.Devices[0].VFIO); diff != "" {
+	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &onIGBVF, Netdev: &treeVFNetdev}, got.Devices[0].VFIO); diff != "" {
 		t.Errorf("checkpointed VFIO plan (-want +got):\n%s", diff)
 	}
 	if got.Devices[0].Target != (plan.Interface{}) || !cmp.Equal(got.CDIDeviceIDs, []string{"netclaim.dev/net=uid-a-" + dev}) {
@@ -153,6 +161,9 @@ func TestPrepare_BindsVFToVFIOAndUnprepareRestoresIt(t *testing.T) {
 		t.Errorf("sysfs writes of unprepare (-want +got):\n%s", diff)
 	}
 	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	if diff := cmp.Diff([]restoreCall{{treeVF, treeVFNetdev}}, v.netdevs.takeRestores()); diff != "" {
+		t.Errorf("netdev restores of unprepare (-want +got):\n%s", diff)
+	}
 	if c := v.checkpointed(t); len(c) != 0 || len(v.cdiFiles(t)) != 0 {
 		t.Errorf("after unprepare: checkpoint %v, CDI files %v; want none", c, v.cdiFiles(t))
 	}
@@ -206,6 +217,9 @@ func TestPrepare_BindFailurePutsVFBackAndForgetsClaim(t *testing.T) {
 		t.Errorf("sysfs writes (-want +got):\n%s", diff)
 	}
 	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	if diff := cmp.Diff([]restoreCall{{treeVF, treeVFNetdev}}, v.netdevs.takeRestores()); diff != "" {
+		t.Errorf("netdev restores after the failed bind (-want +got):\n%s", diff)
+	}
 	if c := v.checkpointed(t); len(c) != 0 || len(v.cdiFiles(t)) != 0 {
 		t.Errorf("after a failed bind: checkpoint %v, CDI files %v; want none", c, v.cdiFiles(t))
 	}
@@ -260,6 +274,9 @@ func TestPrepareUnprepare_ConvergeAfterACrashAtEveryStep(t *testing.T) {
 		{"CDI spec written, before the checkpoint", atStep(StepPrepareCDIWritten), "prepare"},
 		{"unprepare after clearing driver_override", atWrite(1), "unprepare"},
 		{"unprepare after unbinding vfio-pci", atWrite(2), "unprepare"},
+		{"unprepare after binding igbvf back, before restoring the netdev", func(v *vfioFixture) {
+			v.netdevs.onRestore = func() { panic(errCrash) }
+		}, "unprepare"},
 		{"unprepare after restoring the driver", atStep(StepUnprepareDriversRestored), "unprepare"},
 	}
 	for _, p := range points {
@@ -284,23 +301,28 @@ func TestPrepareUnprepare_ConvergeAfterACrashAtEveryStep(t *testing.T) {
 					}
 				})
 				v.kernel.crashAfter = -1
+				v.netdevs.onRestore = nil
 				v.restart(t)
 
 				if next == "prepare" {
 					v.mustPrepare(t, claim)
 					requireBinding(t, v.driver.pci, treeVF, onVFIO)
 					got := v.checkpointed(t)["uid-a"]
-					if diff := cmp.Diff(&plan.VFIO{GroupDevice: v.group(t, treeVF), Rebind: &onIGBVF}, got.Devices[0].VFIO); diff != "" {
+					if diff := cmp.Diff(&plan.VFIO{GroupDevice: v.group(t, treeVF), Rebind: &onIGBVF, Netdev: &treeVFNetdev}, got.Devices[0].VFIO); diff != "" {
 						t.Errorf("VFIO plan after the retried prepare (-want +got):\n%s", diff)
 					}
 					if diff := cmp.Diff([]string{specFile("a")}, v.cdiFiles(t)); diff != "" {
 						t.Errorf("CDI files (-want +got):\n%s", diff)
 					}
 				}
+				v.netdevs.takeRestores()
 				if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 					t.Fatalf("unprepare: %v", err)
 				}
 				requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+				if diff := cmp.Diff([]restoreCall{{treeVF, treeVFNetdev}}, v.netdevs.takeRestores()); diff != "" {
+					t.Errorf("netdev restores of the last unprepare (-want +got):\n%s", diff)
+				}
 				if c := v.checkpointed(t); len(c) != 0 || len(v.cdiFiles(t)) != 0 {
 					t.Errorf("after unprepare: checkpoint %v, CDI files %v; want none", c, v.cdiFiles(t))
 				}
@@ -331,6 +353,12 @@ func TestPrepare_RefusesVFIORequestsItCannotCarryOut(t *testing.T) {
 		{name: "synthetic host", device: treeVF, config: "sriov: {driver: vfio-pci}\n",
 			arrange: func(v *vfioFixture) { v.driver.pci.live = false },
 			wantErr: []string{"driver rebinding needs the live sysfs"}},
+		{name: "a VF with a netdev and no keeper to restore it", device: treeVF, config: "sriov: {driver: vfio-pci}\n",
+			arrange: func(v *vfioFixture) { v.driver.cfg.Netdevs = nil },
+			wantErr: []string{"PCI device " + treeVF + " has netdev ens1f0v0", "no netdev keeper"}},
+		{name: "a VF whose netdev cannot be read", device: treeVF, config: "sriov: {driver: vfio-pci}\n",
+			arrange: func(v *vfioFixture) { delete(v.netdevs.snapshots, treeVF) },
+			wantErr: []string{"recording netdev ens1f0v0 before rebinding its driver", "fake: no netdev"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

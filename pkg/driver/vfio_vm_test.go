@@ -4,21 +4,34 @@ package driver
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 	resourceapi "k8s.io/api/resource/v1"
 	"k8s.io/klog/v2/ktesting"
 	"tags.cncf.io/container-device-interface/pkg/cdi"
 
 	"github.com/netclaim/netclaim/pkg/inventory"
+	"github.com/netclaim/netclaim/pkg/netdev"
+	"github.com/netclaim/netclaim/pkg/nri"
 	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/vmtest"
 )
+
+// vmNetdev is the VF's netdev before prepare: a name, MTU and MAC (set from the VF's
+// side, so the PF pins none) that the netdev igbvf creates when it gets the VF back does
+// not have by chance, and up.
+var vmNetdev = plan.Original{Name: "dpdkvf0", MTU: 1400, HardwareAddr: "02:00:00:00:dd:02", Up: true}
+
+// ignoreIndex leaves the ifindex out of comparisons: a new netdev gets a new one.
+var ignoreIndex = cmpopts.IgnoreFields(plan.Original{}, "Index")
 
 // vmVFIOFixture is a driver on the VM's live sysfs with one igb VF on igbvf, found by
 // discovery as the plugin would find it.
@@ -50,6 +63,19 @@ func newVMVFIOFixture(t *testing.T) *vmVFIOFixture {
 	if _, ok := v.inventory[name]; !ok {
 		t.Fatalf("discovery did not publish %v as %s", vf, name)
 	}
+	// The plugin's keeper: pkg/nri over the VM's initial netns.
+	host, err := netdev.OpenHost()
+	if err != nil {
+		t.Fatalf("OpenHost: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := host.Close(); err != nil {
+			t.Errorf("closing host: %v", err)
+		}
+	})
+	v.netdevs = nri.New(nri.Config{Host: host})
+	v.driver.cfg.Netdevs = v.netdevs
+	configureNetdev(t, vf, vmNetdev)
 	v.recordWrites()
 	// Whatever a failed test leaves, the VF must go back to igbvf before the VF fixture
 	// removes it (cleanups run last registered first).
@@ -110,6 +136,50 @@ func (v *vmVFIOFixture) requireOnIGBVF(t *testing.T) {
 	t.Logf("%v is back on igbvf as %s", v.vf, vmtest.WaitNetdev(t, v.vf.PCIAddress))
 }
 
+// requireNetdevRestored checks, with netlink, that the VF's netdev is back as it was
+// before prepare.
+func (v *vmVFIOFixture) requireNetdevRestored(t *testing.T) {
+	t.Helper()
+	name := vmtest.WaitNetdev(t, v.vf.PCIAddress)
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		t.Fatalf("reading %s: %v", name, err)
+	}
+	a := link.Attrs()
+	got := plan.Original{Name: a.Name, MTU: a.MTU, HardwareAddr: a.HardwareAddr.String(), Up: a.Flags&unix.IFF_UP != 0}
+	if diff := cmp.Diff(vmNetdev, got); diff != "" {
+		t.Errorf("netdev of %v after unprepare (-before prepare +now):\n%s", v.vf, diff)
+	}
+}
+
+// configureNetdev gives the VF's netdev want's name, MTU, MAC and up state.
+func configureNetdev(t *testing.T, vf vmtest.VF, want plan.Original) {
+	t.Helper()
+	link, err := netlink.LinkByName(vf.IfName)
+	if err != nil {
+		t.Fatalf("reading %v: %v", vf, err)
+	}
+	mac, err := net.ParseMAC(want.HardwareAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Down first: the kernel refuses to rename an up device.
+	for _, step := range []struct {
+		what string
+		set  func() error
+	}{
+		{"down", func() error { return netlink.LinkSetDown(link) }},
+		{"name " + want.Name, func() error { return netlink.LinkSetName(link, want.Name) }},
+		{"MTU", func() error { return netlink.LinkSetMTU(link, want.MTU) }},
+		{"MAC " + want.HardwareAddr, func() error { return netlink.LinkSetHardwareAddr(link, mac) }},
+		{"up", func() error { return netlink.LinkSetUp(link) }},
+	} {
+		if err := step.set(); err != nil {
+			t.Fatalf("setting %v's netdev %s: %v", vf, step.what, err)
+		}
+	}
+}
+
 func requireCharDevice(t *testing.T, path string) {
 	t.Helper()
 	var st unix.Stat_t
@@ -138,7 +208,7 @@ func TestVM_VFIOBindsRealVFAndRestoresIt(t *testing.T) {
 	group := v.requireOnVFIO(t)
 	t.Logf("%v on vfio-pci, group device %s", v.vf, group)
 	got := v.checkpointed(t)["uid-dpdk"]
-	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &onIGBVF}, got.Devices[0].VFIO); diff != "" {
+	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &onIGBVF, Netdev: &vmNetdev}, got.Devices[0].VFIO, ignoreIndex); diff != "" {
 		t.Errorf("checkpointed VFIO plan (-want +got):\n%s", diff)
 	}
 	spec, err := cdi.ReadSpec(filepath.Join(v.cdiDir, specFile("dpdk")), 0)
@@ -162,6 +232,7 @@ func TestVM_VFIOBindsRealVFAndRestoresIt(t *testing.T) {
 		t.Errorf("sysfs writes of unprepare (-want +got):\n%s", diff)
 	}
 	v.requireOnIGBVF(t)
+	v.requireNetdevRestored(t)
 }
 
 // TestVM_VFIOPrepareConvergesAfterCrashBetweenUnbindAndProbe kills prepare where the
@@ -195,6 +266,7 @@ func TestVM_VFIOPrepareConvergesAfterCrashBetweenUnbindAndProbe(t *testing.T) {
 				t.Fatalf("unprepare: %v", err)
 			}
 			v.requireOnIGBVF(t)
+			v.requireNetdevRestored(t)
 			if c := v.checkpointed(t); len(c) != 0 {
 				t.Errorf("checkpoint after unprepare: %v", c)
 			}

@@ -12,6 +12,12 @@ type VFIO struct {
 	// plugin that dies half-way still knows what to go back to. Nil when the device was
 	// on vfio-pci already: there is nothing to restore.
 	Rebind *Binding `json:"rebind,omitempty"`
+	// Netdev is the device's netdev on the host before prepare rebound it, nil when it
+	// had none. Unbinding the driver destroys the netdev and binding it back creates a
+	// new one (the kernel's next free name, a new MAC, the default MTU, down), so
+	// unprepare gives that one this name, MTU, MAC and up state. It is recorded in the
+	// same checkpoint write as Rebind, and stays until unprepare has restored it.
+	Netdev *Original `json:"netdev,omitempty"`
 }
 
 // Binding is a PCI device's driver binding in sysfs.

@@ -4,6 +4,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,7 +93,7 @@ func newVMNode(t *testing.T, numVFs int) *vmNode {
 	n.nri = nri.New(nri.Config{Checkpoint: store, Host: host})
 	n.drv, err = driver.New(driver.Config{
 		DriverName: driverName, NodeName: nodeName, Checkpoint: store, CDIDir: n.cdiDir,
-		Devices: n.inv.Lookup, Detacher: n.nri, HostRoot: "/",
+		Devices: n.inv.Lookup, Detacher: n.nri, Netdevs: n.nri, HostRoot: "/",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -395,13 +396,22 @@ func TestVM_Lifecycle_IGBVFNetnsDeletedBeforeStop(t *testing.T) {
 }
 
 // sriov.driver: vfio-pci hands the VF to DPDK: prepare rebinds it and the CDI spec gives
-// the container the VFIO device nodes; the sandbox hooks have no netdev to move.
+// the container the VFIO device nodes; the sandbox hooks have no netdev to move. Unbinding
+// igbvf destroys the VF's netdev and binding it back creates a new one (the kernel's next
+// free name, a new random MAC, MTU 1500, down): unprepare must give that one the name,
+// MTU, MAC and up state the VF's netdev had before prepare, each set here to something
+// the new netdev would not have by chance.
 func TestVM_Lifecycle_IGBVFToVFIOForDPDK(t *testing.T) {
 	n := newVMNode(t, 2)
 	vmtest.RequireModule(t, vmtest.VFIODriver)
 	vf := n.vfs[1]
+	want := netnstest.LinkState{Name: "dpdkvf1", MTU: 1400, MAC: "02:00:00:00:dd:01", Up: true}
+	n.configureVFNetdev(vf, want)
 	device := n.publishedDevice(vf)
 	before := n.hostVF(vf)
+	if diff := cmp.Diff(want, before.Netdev); diff != "" {
+		t.Fatalf("%v before prepare (-want +got):\n%s", vf, diff)
+	}
 	claim := claimFor(device, `{"apiVersion":"netclaim.dev/v1alpha1","kind":"NetworkConfig","sriov":{"driver":"vfio-pci"}}`)
 	group := iommuGroupDevice(t, vf)
 
@@ -433,14 +443,38 @@ func TestVM_Lifecycle_IGBVFToVFIOForDPDK(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join("/sys/bus/pci/devices", vf.PCIAddress, "driver_override")); err != nil || strings.TrimSpace(string(b)) != "(null)" {
 		t.Errorf("driver_override of %v after unprepare: %q (%v), want it cleared", vf, b, err)
 	}
-	// igbvf's probe makes a new netdev: the kernel's next free name, a new random MAC,
-	// down. Nothing of the old netdev is kept, so only the PF's entry compares.
-	after := n.hostVF(vf)
-	t.Logf("%v is back on igbvf: before %+v, now %+v", vf, before.Netdev, after.Netdev)
-	if diff := cmp.Diff(before.Entry, after.Entry); diff != "" {
-		t.Errorf("PF %s's entry for VF %d after unprepare (-before +after):\n%s", n.pf.IfName, vf.Index, diff)
-	}
+	n.requireHostVF(vf, "after unprepare", before)
 	n.requireNoClaimLeft()
+}
+
+// configureVFNetdev gives the VF's netdev want's name, MTU, MAC (set from the VF's side,
+// so the PF pins none) and up state.
+func (n *vmNode) configureVFNetdev(vf vmtest.VF, want netnstest.LinkState) {
+	n.t.Helper()
+	link, err := n.hostNL.LinkByName(vf.IfName)
+	if err != nil {
+		n.t.Fatalf("reading %v: %v", vf, err)
+	}
+	mac, err := net.ParseMAC(want.MAC)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	// Down first: the kernel refuses to rename an up device.
+	steps := []struct {
+		what string
+		set  func() error
+	}{
+		{"down", func() error { return n.hostNL.LinkSetDown(link) }},
+		{"name " + want.Name, func() error { return n.hostNL.LinkSetName(link, want.Name) }},
+		{fmt.Sprintf("MTU %d", want.MTU), func() error { return n.hostNL.LinkSetMTU(link, want.MTU) }},
+		{"MAC " + want.MAC, func() error { return n.hostNL.LinkSetHardwareAddr(link, mac) }},
+		{"up", func() error { return n.hostNL.LinkSetUp(link) }},
+	}
+	for _, s := range steps {
+		if err := s.set(); err != nil {
+			n.t.Fatalf("setting %v's netdev %s: %v", vf, s.what, err)
+		}
+	}
 }
 
 // igb refuses an 802.1ad VF VLAN. The attach fails after it made the MAC and trust

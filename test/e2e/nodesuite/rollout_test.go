@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,6 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/netclaim/netclaim/pkg/checkpoint"
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 // A rolling update of the plugin's DaemonSet (what `helm upgrade` with a changed value
@@ -48,6 +50,10 @@ func TestDaemonSetRollingUpdate_PodKeepsInterfaceNoLeak(t *testing.T) {
 	if _, ok := testNICs(t)[run.hostIf]; ok {
 		t.Errorf("%s came back to the host while its pod still runs", run.hostIf)
 	}
+	// The new plugin took over the holder's claim from the checkpoint.
+	if got := waitCheckpointClaims(t, n, 1); got[0].UID != string(run.claim.UID) {
+		t.Errorf("checkpoint after the rollout holds claim %s/%s (%s), want the holder's %s", got[0].Namespace, got[0].Name, got[0].UID, run.claim.UID)
+	}
 
 	second := startNICPodIn(t, n, run.ns, "after-rollout", "exec sleep 3600")
 	if diff := cmp.Diff(want, mustLinks(t, second.netns)[podIfName]); diff != "" {
@@ -59,29 +65,19 @@ func TestDaemonSetRollingUpdate_PodKeepsInterfaceNoLeak(t *testing.T) {
 	if diff := cmp.Diff(before, testNICs(t)); diff != "" {
 		t.Errorf("test NICs on the host after both pods were deleted (-before +after):\n%s", diff)
 	}
-	requireNoClaims(t, n)
+	waitCheckpointClaims(t, n, 0)
 }
 
-// requireNoClaims checks that the plugin's checkpoint lists no claim once it unprepared
-// them (kubelet unprepares right after the pod is gone, so this waits a little).
-func requireNoClaims(t *testing.T, n *node) {
+// waitCheckpointClaims waits until the plugin's checkpoint lists exactly want claims
+// (kubelet unprepares a claim shortly after its pod is gone) and returns them.
+func waitCheckpointClaims(t *testing.T, n *node, want int) []plan.Claim {
 	t.Helper()
 	path := filepath.Join(n.runDir, "netclaim", "checkpoint.json")
-	poll(t, "no claim in "+path, deleteTimeout, func(context.Context) (bool, error) {
-		data, err := os.ReadFile(path)
-		if os.IsNotExist(err) {
-			return true, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		// Only the list of claims matters here; pkg/checkpoint owns the rest of the format.
-		var cp struct {
-			Claims []json.RawMessage `json:"claims"`
-		}
-		if err := json.Unmarshal(data, &cp); err != nil {
-			return false, fmt.Errorf("decoding %s: %w", path, err)
-		}
-		return len(cp.Claims) == 0, nil
+	var claims []plan.Claim
+	poll(t, fmt.Sprintf("%d claims in the checkpoint %s", want, path), deleteTimeout, func(context.Context) (bool, error) {
+		var err error
+		claims, err = checkpoint.Inspect(path)
+		return len(claims) == want, err
 	})
+	return claims
 }

@@ -110,20 +110,24 @@ t=$SECONDS
 log "1/6 building the plugin image, the test images and helm (cached after the first run)"
 mkdir -p "$IMAGES"
 make -s -C "$REPO_ROOT" image IMAGE="$PLUGIN_IMAGE" IMAGE_TAR="$IMAGES/netclaim.tar" >&2
-eval "$("$REPO_ROOT/hack/image/build-test-images.sh" "$IMAGES")"
+test_images=$("$REPO_ROOT/hack/image/build-test-images.sh" "$IMAGES")
+eval "$test_images"
 HELM=$("$REPO_ROOT/hack/helm/build.sh")
 phase "images+helm" $((SECONDS - t))
 
 t=$SECONDS
 log "2/6 starting the control plane (the first run builds it and the kubelet: 8-20 min)"
-eval "$("$E2E_DIR/scripts/cluster-up.sh")"
+# Assigned first: eval "$(cmd)" would carry on when cmd fails.
+cluster_env=$("$E2E_DIR/scripts/cluster-up.sh")
+eval "$cluster_env"
 # type -P: the binary on the PATH cluster-up.sh set (command -v would name the function).
 KUBECTL=$(type -P kubectl)
 phase "control plane" $((SECONDS - t))
 
 t=$SECONDS
 log "3/6 starting the real node $NODE_NAME"
-eval "$(NETCLAIM_NODE_PAUSE_IMAGE=$PAUSE_IMAGE "$E2E_DIR/scripts/node-up.sh" "$PAUSE_IMAGE_TAR" "$BUSYBOX_IMAGE_TAR" "$IMAGES/netclaim.tar")"
+node_env=$(NETCLAIM_NODE_PAUSE_IMAGE=$PAUSE_IMAGE "$E2E_DIR/scripts/node-up.sh" "$PAUSE_IMAGE_TAR" "$BUSYBOX_IMAGE_TAR" "$IMAGES/netclaim.tar")
+eval "$node_env"
 phase "node (containerd + kubelet Ready)" $((SECONDS - t))
 
 t=$SECONDS
@@ -145,8 +149,9 @@ netnsDirs:
 - $NODE_RUN/containerd/state/io.containerd.grpc.v1.cri/netns
 # 4: the suite reads each attach's duration from the plugin's log.
 logLevel: 4
-extraArgs:
-- --exclude-devices=$NIC_PEER_PREFIX*,$ADDR_LINK,$ADDR_PEER,ifb*
+# The test NICs' veth peers, the node address's veth and the host's ifb devices are not
+# for pods.
+excludeDevices: ["$NIC_PEER_PREFIX*", "$ADDR_LINK", "$ADDR_PEER", "ifb*"]
 extraEnv:
 - {name: KUBERNETES_SERVICE_HOST, value: "127.0.0.1"}
 - {name: KUBERNETES_SERVICE_PORT, value: "$API_PORT"}
@@ -161,8 +166,9 @@ helm install "$RELEASE" "$REPO_ROOT/deployments/helm/netclaim" -n "$NAMESPACE" -
   die "helm install failed"
 }
 has_nics() {
-  kubectl get resourceslices --field-selector "spec.nodeName=$NODE_NAME" -o jsonpath='{.items[*].spec.devices[*].attributes.ifName.string}' |
-    grep -qw "${NIC_PREFIX}0"
+  local names
+  names=$(kubectl get resourceslices --field-selector "spec.nodeName=$NODE_NAME" -o jsonpath='{.items[*].spec.devices[*].attributes.ifName.string}')
+  grep -qw "${NIC_PREFIX}0" <<<"$names"
 }
 deadline=$((SECONDS + TIMEOUT))
 until has_nics; do

@@ -119,10 +119,10 @@ if [[ -f $NODE_RUN/before/state ]]; then
   leftovers=$(diff <(sort "$NODE_RUN/before/state") <(echo "$after" | sort) | grep -E '^[<>]' || true)
   if [[ -n $leftovers ]]; then
     log "host state differs from before the node started (< before, > now):"
-    sed 's/^/    /' <<<"$leftovers" >&2
+    while IFS= read -r line; do echo "    $line"; done <<<"$leftovers" >&2
     # Others (other tests on this host) may add or remove links and cgroups meanwhile; only
     # what is recognisably the node's is an error.
-    if echo "$leftovers" | grep -qE "^> (link ($BRIDGE|$ADDR_LINK|$ADDR_PEER|${NIC_PREFIX}[0-9]+|${NIC_PEER_PREFIX}[0-9]+)|cgroup .*/$CGROUP_ROOT|mount .*(kubelet|containerd)|path |sysctl |iptables )"; then
+    if grep -qE "^> (link ($BRIDGE|$ADDR_LINK|$ADDR_PEER|${NIC_PREFIX}[0-9]+|${NIC_PEER_PREFIX}[0-9]+)|cgroup .*/$CGROUP_ROOT|mount .*(kubelet|containerd)|path |sysctl |iptables )" <<<"$leftovers"; then
       warn "the node left the above behind"
     fi
   else

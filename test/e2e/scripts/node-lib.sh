@@ -48,10 +48,11 @@ BUSYBOX_IMAGE=${NETCLAIM_NODE_BUSYBOX_IMAGE:-netclaim.local/busybox:v1}
 NODE_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward)
 # Host paths kubelet or containerd write even with their own root dirs (hard-coded in
-# them: container log symlinks, shim sockets, CNI result cache); node-down.sh removes any
+# them: container log symlinks, the device-plugin socket in /var/lib/kubelet, shim
+# sockets, CNI result cache); node-down.sh removes any
 # of them that did not exist before node-up.sh.
 NODE_HOST_PATHS=(/var/log/containers /var/log/pods /run/containerd /var/lib/cni /var/lib/kubelet
-  /var/run/cdi /var/run/nri /opt/containerd /var/lib/containerd /etc/cni /run/netns)
+  /var/run/cdi /var/run/nri /opt/containerd /var/lib/containerd /etc/cni /run/netns /usr/libexec/kubernetes)
 
 NODE_PROCESS_NAMES=(containerd kubelet containerd-shim-runc-v2)
 

@@ -14,7 +14,7 @@ require_root
 
 fetch_containerd() {
   [[ -x $CONTAINERD_BIN/containerd && -x $CONTAINERD_BIN/containerd-shim-runc-v2 && -x $CONTAINERD_BIN/ctr ]] &&
-    "$CONTAINERD_BIN/containerd" --version 2>/dev/null | grep -q " $CONTAINERD_VERSION" && return 0
+    [[ $("$CONTAINERD_BIN/containerd" --version 2>/dev/null) == *" $CONTAINERD_VERSION"* ]] && return 0
   log "fetching containerd $CONTAINERD_DEB_VERSION (Debian trixie) into $NODE_CACHE"
   local apt=$NODE_CACHE.apt
   rm -rf "$apt" "$NODE_CACHE"

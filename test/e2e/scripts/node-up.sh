@@ -95,7 +95,9 @@ import_image() {
   log "imported $(basename "$tar"): $(echo "$out" | tr '\n' ' ')"
 }
 for tar in "$@"; do import_image "$tar"; done
-ctr images ls -q | grep -qxF "$PAUSE_IMAGE" || die "the pause image $PAUSE_IMAGE is not among the imported images ($*)"
+# Not `ctr | grep -q`: grep exiting first fails the pipeline (pipefail) with SIGPIPE.
+images=$(ctr images ls -q)
+grep -qxF "$PAUSE_IMAGE" <<<"$images" || die "the pause image $PAUSE_IMAGE is not among the imported images ($*)"
 
 # --- kubelet -----------------------------------------------------------------------------------
 log "starting kubelet as Node $NODE_NAME on $NODE_IP (log: $NODE_RUN/logs/kubelet.log)"

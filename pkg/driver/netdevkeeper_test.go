@@ -1,0 +1,62 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/netclaim/netclaim/pkg/plan"
+)
+
+// fakeNetdevs stands in for pkg/nri's NetdevKeeper: snapshots come from its table by PCI
+// address, restores are recorded and fail while err is set; onRestore, when set, runs
+// first (a test panics there to stand for a crash before the netdev is restored).
+type fakeNetdevs struct {
+	mu        sync.Mutex
+	snapshots map[string]plan.Original
+	restored  []restoreCall
+	err       error
+	onRestore func()
+}
+
+// restoreCall is one RestoreNetdev.
+type restoreCall struct {
+	PCIAddress string
+	Want       plan.Original
+}
+
+func newFakeNetdevs() *fakeNetdevs {
+	return &fakeNetdevs{snapshots: map[string]plan.Original{}}
+}
+
+func (f *fakeNetdevs) SnapshotNetdev(_ context.Context, pciAddress, name string) (plan.Original, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	orig, ok := f.snapshots[pciAddress]
+	if !ok || orig.Name != name {
+		return plan.Original{}, fmt.Errorf("fake: no netdev %s of %s", name, pciAddress)
+	}
+	return orig, nil
+}
+
+func (f *fakeNetdevs) RestoreNetdev(_ context.Context, pciAddress string, want plan.Original) error {
+	f.mu.Lock()
+	onRestore := f.onRestore
+	f.mu.Unlock()
+	if onRestore != nil {
+		onRestore()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.restored = append(f.restored, restoreCall{pciAddress, want})
+	return f.err
+}
+
+func (f *fakeNetdevs) takeRestores() []restoreCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := slices.Clone(f.restored)
+	f.restored = nil
+	return r
+}

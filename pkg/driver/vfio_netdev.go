@@ -1,0 +1,135 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/netclaim/netclaim/pkg/plan"
+)
+
+// NetdevKeeper records and restores the netdev of a PCI device whose driver prepare
+// changes (sriov.driver: vfio-pci). Unbinding the driver destroys the netdev, and binding
+// it back creates a new one with the kernel's next free name, a new MAC, the driver's
+// default MTU, down. pkg/nri implements it over the host netns (netlink is attach code,
+// which prepare does not import).
+type NetdevKeeper interface {
+	// SnapshotNetdev reads the state of the device's netdev, found under name.
+	SnapshotNetdev(ctx context.Context, pciAddress, name string) (plan.Original, error)
+	// RestoreNetdev gives the device's current netdev want's name, MTU, MAC and up state.
+	RestoreNetdev(ctx context.Context, pciAddress string, want plan.Original) error
+}
+
+// defaultNetdevWait bounds the wait for the netdev of a device bound back to its driver. Drivers
+// register it in their probe, so it is normally there when the bind write returns; the
+// margin is for drivers that finish their probe asynchronously.
+const defaultNetdevWait = 5 * time.Second
+
+// snapshotNetdev reads the netdev of a device about to be rebound, nil when it has none.
+func (d *Driver) snapshotNetdev(ctx context.Context, addr string) (*plan.Original, error) {
+	names, err := d.pci.netdevs(addr)
+	if err != nil || len(names) == 0 {
+		return nil, err
+	}
+	if len(names) > 1 {
+		return nil, fmt.Errorf("PCI device %s has several netdevs (%s), and netclaim restores one per device", addr, strings.Join(names, ", "))
+	}
+	if d.cfg.Netdevs == nil {
+		return nil, fmt.Errorf("PCI device %s has netdev %s, which rebinding its driver destroys, and this plugin has no netdev keeper to restore it", addr, names[0])
+	}
+	orig, err := d.cfg.Netdevs.SnapshotNetdev(ctx, addr, names[0])
+	if err != nil {
+		return nil, fmt.Errorf("recording netdev %s before rebinding its driver: %w", names[0], err)
+	}
+	return &orig, nil
+}
+
+// restoreNetdev gives the netdev that binding the device's original driver back created
+// the state recorded at prepare. The record stays in the checkpoint until this succeeds:
+// a failure keeps the claim, and kubelet's next unprepare tries again.
+func (d *Driver) restoreNetdev(ctx context.Context, dev plan.Device) error {
+	want := dev.VFIO.Netdev
+	if want == nil {
+		return nil
+	}
+	addr := dev.Host.PCIAddress
+	if d.cfg.Netdevs == nil {
+		return fmt.Errorf("netdev %s of %s cannot be restored: this plugin has no netdev keeper", want.Name, addr)
+	}
+	name, err := d.pci.waitNetdev(ctx, addr, dev.VFIO.Rebind.Driver)
+	if err != nil {
+		return err
+	}
+	if err := d.cfg.Netdevs.RestoreNetdev(ctx, addr, *want); err != nil {
+		return fmt.Errorf("restoring netdev %s of PCI device %s%s (the driver created it as %s): %w",
+			want.Name, addr, d.pci.physfnOf(addr), name, err)
+	}
+	klog.FromContext(ctx).V(2).Info("Restored netdev", "pciAddress", addr, "name", want.Name, "createdAs", name,
+		"mtu", want.MTU, "mac", want.HardwareAddr, "up", want.Up)
+	return nil
+}
+
+// netdevs lists the device's netdevs in this network namespace (sysfs shows only the
+// netdevs of the namespace that mounted it).
+func (b *pciBinder) netdevs(addr string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(b.deviceDir(addr), "net"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the netdevs of PCI device %s: %w", addr, err)
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names, nil
+}
+
+// waitNetdev waits, up to b.netdevWait, for the device's driver to have created its one
+// netdev, and returns its name.
+func (b *pciBinder) waitNetdev(ctx context.Context, addr, driver string) (string, error) {
+	deadline := time.Now().Add(b.netdevWait)
+	for {
+		names, err := b.netdevs(addr)
+		switch {
+		case err != nil:
+			return "", err
+		case len(names) == 1:
+			return names[0], nil
+		case len(names) > 1:
+			return "", fmt.Errorf("PCI device %s has several netdevs (%s) after binding it back to %s, and netclaim restores one per device",
+				addr, strings.Join(names, ", "), driver)
+		case !time.Now().Before(deadline):
+			return "", fmt.Errorf("PCI device %s is back on %s but has no netdev in this network namespace after %s: "+
+				"the driver's probe did not create one (dmesg | grep %s), or something moved it away; unprepare will retry",
+				addr, driver, b.netdevWait, addr)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("waiting for the netdev of PCI device %s: %w", addr, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// physfnOf names a VF's PF for messages (", a VF of PF ens1f0 (0000:3b:00.0)"), or ""
+// when the device is no VF or its PF cannot be read.
+func (b *pciBinder) physfnOf(addr string) string {
+	pf, err := linkName(filepath.Join(b.deviceDir(addr), "physfn"))
+	if err != nil || pf == "" {
+		return ""
+	}
+	names, err := b.netdevs(pf)
+	if err != nil || len(names) == 0 {
+		return ", a VF of PF " + pf
+	}
+	return fmt.Sprintf(", a VF of PF %s (%s)", strings.Join(names, ", "), pf)
+}
