@@ -33,6 +33,7 @@ type options struct {
 	rescanInterval time.Duration
 	exclude        []string
 	deviceMetadata bool
+	healthAddress  string
 }
 
 func main() {
@@ -65,6 +66,8 @@ func main() {
 		"never publish devices matching these shell patterns (device name, interface name or PCI address; a PF's also excludes its VFs)")
 	f.BoolVar(&opts.deviceMetadata, "device-metadata", true,
 		"write KEP-5304 device metadata files (attributes, interface name, IPs, MAC) that containers can read")
+	f.StringVar(&opts.healthAddress, "health-address", "127.0.0.1:51515",
+		"serve /healthz and /readyz (ready once kubelet registered the plugin) on this address; empty disables")
 	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
 	klog.InitFlags(klogFlags)
 	f.AddGoFlagSet(klogFlags)

@@ -109,6 +109,20 @@ func run(ctx context.Context, o options) error {
 	logger.Info("Started", "version", version.Version, "node", o.nodeName, "hostRoot", o.hostRoot)
 
 	var wg sync.WaitGroup
+	if o.healthAddress != "" {
+		ready := kubeletRegistration(func() (bool, string, bool) {
+			s := helper.RegistrationStatus()
+			if s == nil {
+				return false, "", false
+			}
+			return s.PluginRegistered, s.Error, true
+		})
+		wg.Go(func() {
+			if err := serveHealth(ctx, o.healthAddress, ready); err != nil {
+				cancel(err)
+			}
+		})
+	}
 	wg.Go(func() { status.Run(ctx, 2) })
 	wg.Go(func() { pub.loop(ctx, helper, o.rescanInterval) })
 	wg.Go(func() {
