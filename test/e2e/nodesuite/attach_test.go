@@ -15,6 +15,7 @@ import (
 	"k8s.io/dynamic-resource-allocation/devicemetadata"
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // What the tests configure on the NIC a pod gets.
@@ -27,7 +28,7 @@ const (
 
 func nicConfig() *v1alpha1.NetworkConfig {
 	return &v1alpha1.NetworkConfig{
-		Interface: &v1alpha1.InterfaceConfig{Name: ptrTo(podIfName), MTU: ptrTo[int32](podMTU), MAC: podMAC},
+		Interface: &v1alpha1.InterfaceConfig{Name: e2eutil.PtrTo(podIfName), MTU: e2eutil.PtrTo[int32](podMTU), MAC: podMAC},
 		Addresses: []string{podAddr},
 	}
 }
@@ -82,16 +83,16 @@ type nicPodRun struct {
 func startNICPod(t *testing.T, n *node, name, script string) nicPodRun {
 	t.Helper()
 	ns := newNamespace(t, n)
-	createClass(t, n, testNICClass(ns+"-nic"))
-	createTemplate(t, n, nicTemplate(t, ns, "nic", ns+"-nic", nicConfig()))
+	e2eutil.CreateClass(t, n.client, testNICClass(ns+"-nic"))
+	e2eutil.CreateTemplate(t, n.client, nicTemplate(t, ns, "nic", ns+"-nic", nicConfig()))
 	return startNICPodIn(t, n, ns, name, script)
 }
 
 func startNICPodIn(t *testing.T, n *node, ns, name, script string) nicPodRun {
 	t.Helper()
-	createPod(t, n, n.busyboxPod(ns, name, "nic", script))
+	e2eutil.CreatePod(t, n.client, n.busyboxPod(ns, name, "nic", script))
 	p := waitPodRunning(t, n, ns, name)
-	claim := waitNetworkData(t, n, ns, podClaim(t, n, p).Name)
+	claim := waitNetworkData(t, n, ns, e2eutil.PodResourceClaim(t, n.client, p, "net").Name)
 	return nicPodRun{ns: ns, pod: name, claim: claim, hostIf: allocatedIfName(t, n, claim), netns: podNetnsPath(t, p)}
 }
 
@@ -143,8 +144,8 @@ func TestPodWithClaim_ContainerSeesConfiguredInterface(t *testing.T) {
 		t.Errorf("what the container reads from /sys/class/net/%s (-want +got):\n%s", podIfName, diff)
 	}
 
-	want := link{Name: podIfName, MTU: podMTU, MAC: podMAC, Up: true, Addrs: []string{podAddr}}
-	if diff := cmp.Diff(want, mustLinks(t, run.netns)[podIfName]); diff != "" {
+	want := e2eutil.Link{Name: podIfName, MTU: podMTU, MAC: podMAC, Up: true, Addrs: []string{podAddr}}
+	if diff := cmp.Diff(want, e2eutil.MustReadLinks(t, run.netns)[podIfName]); diff != "" {
 		t.Errorf("%s in the pod's network namespace %s (-want +got):\n%s", podIfName, run.netns, diff)
 	}
 	if _, ok := testNICs(t)[run.hostIf]; ok {

@@ -19,12 +19,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // Names and paths of node-up.sh (test/e2e/scripts/node-lib.sh) and cluster-up.sh (lib.sh).
@@ -43,7 +43,7 @@ const (
 	defaultBusyboxImage = "netclaim.local/busybox:v1"
 	// defaultPluginSelector finds the chart's DaemonSet and its pods.
 	defaultPluginSelector = "app.kubernetes.io/name=netclaim"
-	driverName            = "netclaim.dev"
+	driverName            = e2eutil.DriverName
 )
 
 // node is what the tests know about the real node and its cluster.
@@ -58,39 +58,20 @@ type node struct {
 	pluginSelector string
 }
 
-var (
-	sharedOnce    sync.Once
-	shared        *node
-	sharedSkip    string
-	sharedFailure error
-)
+var shared e2eutil.SharedEnv[*node]
 
 // realNode returns the node, skipping the test when there is none to use.
 func realNode(t *testing.T) *node {
 	t.Helper()
-	sharedOnce.Do(func() { shared, sharedSkip, sharedFailure = connect() })
-	if sharedSkip != "" {
-		t.Skip(sharedSkip)
-	}
-	if sharedFailure != nil {
-		t.Fatalf("connecting to the real e2e node: %v", sharedFailure)
-	}
-	return shared
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
+	return shared.Get(t, "the real e2e node", connect)
 }
 
 // connect checks that KUBECONFIG is the local cluster's, that node-up.sh's node exists
 // and this process is root, and reads the Node. The skip reason is non-empty when the
 // suite must not run here.
 func connect() (n *node, skip string, err error) {
-	clusterRun := env("NETCLAIM_E2E_RUN", defaultClusterRun)
-	nodeRun := env("NETCLAIM_NODE_RUN", defaultNodeRun)
+	clusterRun := e2eutil.EnvOr("NETCLAIM_E2E_RUN", defaultClusterRun)
+	nodeRun := e2eutil.EnvOr("NETCLAIM_NODE_RUN", defaultNodeRun)
 	kubeconfig := os.Getenv("KUBECONFIG")
 	switch {
 	case kubeconfig == "":
@@ -98,23 +79,18 @@ func connect() (n *node, skip string, err error) {
 	case filepath.Clean(kubeconfig) != filepath.Join(clusterRun, "kubeconfig"):
 		return nil, "KUBECONFIG=" + kubeconfig + " is not the local e2e cluster's (" + clusterRun +
 			"/kubeconfig; set NETCLAIM_E2E_RUN): the suite kills plugins and moves host interfaces, so it runs only there", nil
-	case !exists(filepath.Join(clusterRun, clusterMarker)):
+	case !e2eutil.Exists(filepath.Join(clusterRun, clusterMarker)):
 		return nil, "no local e2e cluster in " + clusterRun + " (run `make e2e-node`)", nil
-	case !exists(filepath.Join(nodeRun, nodeMarker)):
+	case !e2eutil.Exists(filepath.Join(nodeRun, nodeMarker)):
 		return nil, "no real e2e node in " + nodeRun + " (set NETCLAIM_NODE_RUN, or run `make e2e-node`)", nil
 	case os.Geteuid() != 0:
 		return nil, "the suite reads pod and host network namespaces with netlink: run it as root", nil
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	client, err := e2eutil.NewClientset(kubeconfig, "netclaim-e2e-nodesuite", 0, 0)
 	if err != nil {
 		return nil, "", err
 	}
-	cfg.UserAgent = "netclaim-e2e-nodesuite"
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, "", err
-	}
-	name := env("NETCLAIM_NODE_NAME", defaultNodeName)
+	name := e2eutil.EnvOr("NETCLAIM_NODE_NAME", defaultNodeName)
 	if _, err := client.CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{}); err != nil {
 		return nil, "", err
 	}
@@ -122,13 +98,8 @@ func connect() (n *node, skip string, err error) {
 		client:         client,
 		name:           name,
 		runDir:         nodeRun,
-		results:        env("NETCLAIM_E2E_RESULTS", filepath.Join(nodeRun, "results.txt")),
-		busybox:        env("NETCLAIM_NODE_BUSYBOX_IMAGE", defaultBusyboxImage),
-		pluginSelector: env("NETCLAIM_NODE_PLUGIN_SELECTOR", defaultPluginSelector),
+		results:        e2eutil.EnvOr("NETCLAIM_E2E_RESULTS", filepath.Join(nodeRun, "results.txt")),
+		busybox:        e2eutil.EnvOr("NETCLAIM_NODE_BUSYBOX_IMAGE", defaultBusyboxImage),
+		pluginSelector: e2eutil.EnvOr("NETCLAIM_NODE_PLUGIN_SELECTOR", defaultPluginSelector),
 	}, "", nil
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

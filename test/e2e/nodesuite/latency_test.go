@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // latencyRounds pods are started with and without a netclaim NIC, alternating.
@@ -28,8 +29,8 @@ const latencyRounds = 5
 func TestPodStartLatency_WithAndWithoutInterface(t *testing.T) {
 	n := realNode(t)
 	ns := newNamespace(t, n)
-	createClass(t, n, testNICClass(ns+"-nic"))
-	createTemplate(t, n, nicTemplate(t, ns, "nic", ns+"-nic", nicConfig()))
+	e2eutil.CreateClass(t, n.client, testNICClass(ns+"-nic"))
+	e2eutil.CreateTemplate(t, n.client, nicTemplate(t, ns, "nic", ns+"-nic", nicConfig()))
 	since := metav1.Now()
 
 	var plain, withNIC []time.Duration
@@ -52,11 +53,11 @@ func TestPodStartLatency_WithAndWithoutInterface(t *testing.T) {
 	attach := pluginAttachTimes(t, n, since)
 
 	lines := []string{
-		fmt.Sprintf("real node: pod create -> Running, no claim: median %s (first %s, all %s)", median(plain), plain[0].Round(time.Millisecond), rounded(plain)),
-		fmt.Sprintf("real node: pod create -> Running, one netclaim NIC: median %s (first %s, all %s)", median(withNIC), withNIC[0].Round(time.Millisecond), rounded(withNIC)),
+		fmt.Sprintf("real node: pod create -> Running, no claim: median %s (first %s, all %s)", medianMS(plain), plain[0].Round(time.Millisecond), rounded(plain)),
+		fmt.Sprintf("real node: pod create -> Running, one netclaim NIC: median %s (first %s, all %s)", medianMS(withNIC), withNIC[0].Round(time.Millisecond), rounded(withNIC)),
 		fmt.Sprintf("real node: containerd RunPodSandbox, no claim: median %s; with a netclaim NIC (NRI attach inside): median %s",
-			median(sandboxPlain), median(sandboxNIC)),
-		fmt.Sprintf("real node: netclaim attach of one NIC (plugin log, in the RunPodSandbox hook): median %s over %d", median(attach), len(attach)),
+			medianMS(sandboxPlain), medianMS(sandboxNIC)),
+		fmt.Sprintf("real node: netclaim attach of one NIC (plugin log, in the RunPodSandbox hook): median %s over %d", medianMS(attach), len(attach)),
 	}
 	for _, l := range lines {
 		t.Log(l)
@@ -161,10 +162,9 @@ func pluginAttachTimes(t *testing.T, n *node, since metav1.Time) []time.Duration
 	return out
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2].Round(time.Millisecond)
+// medianMS is the median rounded to the millisecond, as the results file reports it.
+func medianMS(ds []time.Duration) time.Duration {
+	return e2eutil.Median(ds).Round(time.Millisecond)
 }
 
 func rounded(ds []time.Duration) []time.Duration {
@@ -178,14 +178,7 @@ func rounded(ds []time.Duration) []time.Duration {
 // appendResults adds lines to the results file that make e2e-node prints and keeps.
 func appendResults(t *testing.T, n *node, lines []string) {
 	t.Helper()
-	f, err := os.OpenFile(n.results, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatalf("results file: %v", err)
-	}
-	defer f.Close()
-	for _, l := range lines {
-		if _, err := fmt.Fprintln(f, l); err != nil {
-			t.Fatalf("writing %s: %v", n.results, err)
-		}
+	if err := e2eutil.AppendResults(n.results, lines...); err != nil {
+		t.Fatal(err)
 	}
 }

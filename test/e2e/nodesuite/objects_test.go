@@ -7,9 +7,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	resourceapi "k8s.io/api/resource/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // celTestNIC selects the node's test NICs only: never eth0, the CNI bridge's veths or
@@ -17,12 +17,7 @@ import (
 const celTestNIC = `device.driver == "netclaim.dev" && device.attributes["netclaim.dev"].ifName.startsWith("` + nicPrefix + `")`
 
 func testNICClass(name string) *resourceapi.DeviceClass {
-	return &resourceapi.DeviceClass{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: resourceapi.DeviceClassSpec{Selectors: []resourceapi.DeviceSelector{
-			{CEL: &resourceapi.CELDeviceSelector{Expression: celTestNIC}},
-		}},
-	}
+	return e2eutil.DeviceClass(name, celTestNIC)
 }
 
 // nicTemplate is a claim template for one test NIC, configured by cfg for request "nic".
@@ -32,23 +27,13 @@ func nicTemplate(t *testing.T, ns, name, class string, cfg *v1alpha1.NetworkConf
 		Requests: []resourceapi.DeviceRequest{{Name: "nic", Exactly: &resourceapi.ExactDeviceRequest{DeviceClassName: class}}},
 	}}
 	if cfg != nil {
-		c := *cfg
-		c.APIVersion, c.Kind = v1alpha1.APIVersion, v1alpha1.KindNetworkConfig
-		raw, err := json.Marshal(c)
+		raw, err := json.Marshal(e2eutil.NetworkConfig(*cfg))
 		if err != nil {
 			t.Fatalf("encoding NetworkConfig: %v", err)
 		}
-		spec.Devices.Config = []resourceapi.DeviceClaimConfiguration{{
-			Requests: []string{"nic"},
-			DeviceConfiguration: resourceapi.DeviceConfiguration{Opaque: &resourceapi.OpaqueDeviceConfiguration{
-				Driver: driverName, Parameters: runtime.RawExtension{Raw: raw},
-			}},
-		}}
+		spec.Devices.Config = []resourceapi.DeviceClaimConfiguration{e2eutil.RawConfig(raw, "nic")}
 	}
-	return &resourceapi.ResourceClaimTemplate{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       resourceapi.ResourceClaimTemplateSpec{Spec: spec},
-	}
+	return e2eutil.ClaimTemplate(ns, name, spec)
 }
 
 // busyboxPod runs script with sh in one busybox container on the real node. With a
@@ -63,7 +48,7 @@ func (n *node) busyboxPod(ns, name, template, script string) *corev1.Pod {
 				Command: []string{"sh", "-c", script},
 			}},
 			// busybox's sleep ignores SIGTERM as PID 1: do not wait 30 s for it.
-			TerminationGracePeriodSeconds: ptrTo[int64](1),
+			TerminationGracePeriodSeconds: e2eutil.PtrTo[int64](1),
 		},
 	}
 	if template != "" {
@@ -72,5 +57,3 @@ func (n *node) busyboxPod(ns, name, template, script string) *corev1.Pod {
 	}
 	return p
 }
-
-func ptrTo[T any](v T) *T { return &v }

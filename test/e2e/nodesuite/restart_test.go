@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // After the plugin dies — its process SIGKILLed (the container restarts, stale sockets
@@ -30,7 +32,7 @@ func TestPluginKilled_KubeletReRegistersPlugin(t *testing.T) {
 	}, {
 		name: "pod deleted with grace period 0",
 		kill: func(t *testing.T, p *corev1.Pod) {
-			err := n.client.CoreV1().Pods(p.Namespace).Delete(context.Background(), p.Name, metav1.DeleteOptions{GracePeriodSeconds: ptrTo[int64](0)})
+			err := n.client.CoreV1().Pods(p.Namespace).Delete(context.Background(), p.Name, metav1.DeleteOptions{GracePeriodSeconds: e2eutil.PtrTo[int64](0)})
 			if err != nil {
 				t.Fatalf("deleting plugin pod %s/%s: %v", p.Namespace, p.Name, err)
 			}
@@ -54,8 +56,8 @@ func TestPluginKilled_KubeletReRegistersPlugin(t *testing.T) {
 			run := startNICPod(t, n, "after-restart", "exec sleep 3600")
 			t.Logf("a new pod with a claim runs with its NIC after %s", time.Since(start).Round(time.Millisecond))
 			waitCheckpointClaims(t, n, 1)
-			want := link{Name: podIfName, MTU: podMTU, MAC: podMAC, Up: true, Addrs: []string{podAddr}}
-			if diff := cmp.Diff(want, mustLinks(t, run.netns)[podIfName]); diff != "" {
+			want := e2eutil.Link{Name: podIfName, MTU: podMTU, MAC: podMAC, Up: true, Addrs: []string{podAddr}}
+			if diff := cmp.Diff(want, e2eutil.MustReadLinks(t, run.netns)[podIfName]); diff != "" {
 				t.Errorf("%s of a pod started after the plugin came back (-want +got):\n%s", podIfName, diff)
 			}
 			deletePod(t, n, run.ns, run.pod)

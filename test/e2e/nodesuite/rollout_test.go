@@ -15,6 +15,7 @@ import (
 
 	"github.com/netclaim/netclaim/pkg/checkpoint"
 	"github.com/netclaim/netclaim/pkg/plan"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // A rolling update of the plugin's DaemonSet (what `helm upgrade` with a changed value
@@ -43,8 +44,8 @@ func TestDaemonSetRollingUpdate_PodKeepsInterfaceNoLeak(t *testing.T) {
 	waitSlices(t, n)
 	waitRegistered(t, n, logged)
 
-	want := link{Name: podIfName, MTU: podMTU, MAC: podMAC, Up: true, Addrs: []string{podAddr}}
-	if diff := cmp.Diff(want, mustLinks(t, run.netns)[podIfName]); diff != "" {
+	want := e2eutil.Link{Name: podIfName, MTU: podMTU, MAC: podMAC, Up: true, Addrs: []string{podAddr}}
+	if diff := cmp.Diff(want, e2eutil.MustReadLinks(t, run.netns)[podIfName]); diff != "" {
 		t.Errorf("%s of the holding pod after the plugin's rolling update (-want +got):\n%s", podIfName, diff)
 	}
 	if _, ok := testNICs(t)[run.hostIf]; ok {
@@ -56,7 +57,7 @@ func TestDaemonSetRollingUpdate_PodKeepsInterfaceNoLeak(t *testing.T) {
 	}
 
 	second := startNICPodIn(t, n, run.ns, "after-rollout", "exec sleep 3600")
-	if diff := cmp.Diff(want, mustLinks(t, second.netns)[podIfName]); diff != "" {
+	if diff := cmp.Diff(want, e2eutil.MustReadLinks(t, second.netns)[podIfName]); diff != "" {
 		t.Errorf("%s of a pod started by the new plugin (-want +got):\n%s", podIfName, diff)
 	}
 

@@ -13,26 +13,8 @@ say() { [[ $quiet == 1 ]] || log "$@"; }
 require_root
 check_run_dir
 
-# stop_all sends SIGTERM to every given pid of ours, waits up to 10 s for them to exit
-# (the plugin removes its sockets, etcd syncs), then SIGKILLs what is left.
-stop_all() {
-  local pids=() pid
-  for pid in "$@"; do
-    ours "$pid" && pids+=("$pid")
-  done
-  [[ ${#pids[@]} -gt 0 ]] || return 0
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  local alive
-  for _ in $(seq 1 100); do
-    alive=()
-    # ours, not kill -0: a zombie (exited, not yet reaped) no longer has an exe link.
-    for pid in "${pids[@]}"; do ours "$pid" && alive+=("$pid"); done
-    [[ ${#alive[@]} -eq 0 ]] && return 0
-    sleep 0.1
-  done
-  say "killing processes that ignored SIGTERM for 10 s: ${alive[*]}"
-  kill -KILL "${alive[@]}" 2>/dev/null || true
-}
+# stop_all PID...: stops every given process of ours (see stop_owned in lib.sh).
+stop_all() { stop_owned ours say "$@"; }
 
 pids_of() {
   local f

@@ -52,13 +52,8 @@ helm() {
 }
 
 show_logs() {
-  local f
-  for f in "$NODE_RUN/logs/kubelet.log" "$NODE_RUN/logs/containerd.log" "$NODE_RUN"/pod-logs/"$NAMESPACE"_"$RELEASE"-*/*/*.log; do
-    [[ -f $f ]] || continue
-    echo "---- last 30 lines of $f (all of it: $ARTIFACTS/logs/)"
-    tail -n 30 "$f"
-  done
-  echo "----"
+  show_log_tails 30 "$ARTIFACTS" "$NODE_RUN/logs/kubelet.log" "$NODE_RUN/logs/containerd.log" \
+    "$NODE_RUN"/pod-logs/"$NAMESPACE"_"$RELEASE"-*/*/*.log
 }
 
 # stop_workloads deletes every pod on the node but the plugin's, and waits: kubelet stops
@@ -93,14 +88,7 @@ finish() {
   stop_workloads
   "$E2E_DIR/scripts/node-down.sh" || rc=1
   "$E2E_DIR/scripts/cluster-down.sh" || rc=1
-  log "results:"
-  sed 's/^/    /' "$ARTIFACTS/results.txt" >&2
-  if [[ $rc == 0 ]]; then
-    log "e2e-node PASSED in $((SECONDS - started)) s (logs: $ARTIFACTS/logs)"
-  else
-    log "e2e-node FAILED (exit $rc) after $((SECONDS - started)) s (logs: $ARTIFACTS/logs)"
-  fi
-  exit "$rc"
+  report_and_exit e2e-node "$rc" "$ARTIFACTS" "$started"
 }
 trap finish EXIT
 trap 'exit 130' INT

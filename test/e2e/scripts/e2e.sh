@@ -23,15 +23,7 @@ mkdir -p "$ARTIFACTS"
 rm -rf "$ARTIFACTS/logs" "$ARTIFACTS/results.txt"
 
 # show_node_logs prints the end of the plugin and agent logs of every node.
-show_node_logs() {
-  local f
-  for f in "$RUN"/logs/*-plugin.log "$RUN"/logs/*-agent.log; do
-    [[ -f $f ]] || continue
-    echo "---- last 40 lines of $(basename "$f") (all of it: $ARTIFACTS/logs/)"
-    tail -n 40 "$f"
-  done
-  echo "----"
-}
+show_node_logs() { show_log_tails 40 "$ARTIFACTS" "$RUN"/logs/*-plugin.log "$RUN"/logs/*-agent.log; }
 
 finish() {
   local rc=$?
@@ -42,16 +34,7 @@ finish() {
   fi
   log "3/3 tearing the cluster down"
   "$E2E_DIR/scripts/cluster-down.sh" || rc=1
-  if [[ -f $ARTIFACTS/results.txt ]]; then
-    log "results:"
-    sed 's/^/    /' "$ARTIFACTS/results.txt" >&2
-  fi
-  if [[ $rc == 0 ]]; then
-    log "e2e PASSED in $((SECONDS - started)) s (logs: $ARTIFACTS/logs)"
-  else
-    log "e2e FAILED (exit $rc) after $((SECONDS - started)) s (logs: $ARTIFACTS/logs)"
-  fi
-  exit "$rc"
+  report_and_exit e2e "$rc" "$ARTIFACTS" "$started"
 }
 trap finish EXIT
 # A signal ends the script through the EXIT trap, so the cluster still goes down.

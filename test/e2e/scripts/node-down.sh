@@ -19,20 +19,7 @@ if [[ -e $NODE_RUN && ! -f $NODE_RUN/$NODE_MARKER ]]; then
 fi
 
 # stop PID...: SIGTERM, up to 10 s, then SIGKILL; only node processes of ours.
-stop() {
-  local pids=() pid alive
-  for pid in "$@"; do node_ours "$pid" && pids+=("$pid"); done
-  [[ ${#pids[@]} -gt 0 ]] || return 0
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    alive=()
-    for pid in "${pids[@]}"; do node_ours "$pid" && alive+=("$pid"); done
-    [[ ${#alive[@]} -eq 0 ]] && return 0
-    sleep 0.1
-  done
-  log "killing node processes that ignored SIGTERM: ${alive[*]}"
-  kill -KILL "${alive[@]}" 2>/dev/null || true
-}
+stop() { stop_owned node_ours log "$@"; }
 pid_of() {
   if [[ -f $NODE_RUN/pids/$1.pid ]]; then cat "$NODE_RUN/pids/$1.pid"; fi
 }

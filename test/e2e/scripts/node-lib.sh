@@ -64,47 +64,19 @@ check_node_run_dir() {
   esac
 }
 
-# node_ours reports whether pid is a node process we started: containerd, kubelet or a
+# node_ours PID: whether pid is a node process we started: containerd, kubelet or a
 # containerd shim, with the node's run directory in its arguments (config, root dir,
 # -address).
-node_ours() {
-  local pid=$1 exe cmdline name
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  name=$(basename "${exe% (deleted)}")
-  [[ " ${NODE_PROCESS_NAMES[*]} " == *" $name "* ]] || return 1
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *"$NODE_RUN/"* ]]
-}
+node_ours() { owned_process "$1" "$NODE_RUN" "${NODE_PROCESS_NAMES[@]}"; }
 
 # node_start NAME CMD...: like start in lib.sh, with the node's run directory.
-node_start() {
-  local name=$1
-  shift
-  setsid "$@" </dev/null >>"$NODE_RUN/logs/$name.log" 2>&1 &
-  echo $! >"$NODE_RUN/pids/$name.pid"
-}
+node_start() { start_in "$NODE_RUN" "$@"; }
 
-node_fail() {
-  local name=$1
-  shift
-  {
-    echo "---- last lines of $NODE_RUN/logs/$name.log"
-    tail -n 30 "$NODE_RUN/logs/$name.log" 2>/dev/null || true
-    echo "----"
-  } >&2
-  die "$* (log: $NODE_RUN/logs/$name.log; undo with test/e2e/scripts/node-down.sh)"
-}
+# node_fail NAME MESSAGE: dies, showing the end of NAME's log.
+node_fail() { fail_showing_log "$NODE_RUN" 30 "undo with test/e2e/scripts/node-down.sh" "$@"; }
 
 # node_wait NAME WHAT CMD...: retries CMD every 0.2 s for TIMEOUT s while NAME runs.
-node_wait() {
-  local name=$1 what=$2 deadline=$((SECONDS + TIMEOUT))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    kill -0 "$(cat "$NODE_RUN/pids/$name.pid")" 2>/dev/null || node_fail "$name" "$name exited while waiting for $what"
-    ((SECONDS < deadline)) || node_fail "$name" "$what: not ready after ${TIMEOUT}s"
-    sleep 0.2
-  done
-}
+node_wait() { wait_while_running "$NODE_RUN" node_fail "$@"; }
 
 # node_state prints the host state a node run may change, one "kind value" line each, so
 # node-down.sh can diff it against what node-up.sh recorded before starting.

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/netclaim/netclaim/pkg/checkpoint"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // wantInterface is what a test expects of one attached device inside its pod.
@@ -27,7 +28,7 @@ type wantInterface struct {
 // status.devices entry (Ready, networkData) and the interface in the pod's network
 // namespace, which must be up with the expected name, MTU, MAC (the allocated device's
 // published one unless configured) and addresses, and agree with networkData.
-func requireAttached(t *testing.T, p *corev1.Pod, claim *resourceapi.ResourceClaim, dev device, want wantInterface) link {
+func requireAttached(t *testing.T, p *corev1.Pod, claim *resourceapi.ResourceClaim, dev device, want wantInterface) e2eutil.Link {
 	t.Helper()
 	st, err := deviceStatus(claim, dev.deviceKey)
 	if err != nil {
@@ -50,12 +51,12 @@ func requireAttached(t *testing.T, p *corev1.Pod, claim *resourceapi.ResourceCla
 		t.Errorf("networkData of %s in claim %s (-want +got):\n%s", dev, claim.Name, diff)
 	}
 
-	inPod := mustLinks(t, podNetnsPath(p))
+	inPod := e2eutil.MustReadLinks(t, podNetnsPath(p))
 	got, ok := inPod[want.Name]
 	if !ok {
 		t.Fatalf("pod %s/%s: no interface %q in %s; it has %v", p.Namespace, p.Name, want.Name, podNetnsPath(p), names(inPod))
 	}
-	wantLink := link{Name: want.Name, MTU: want.MTU, MAC: mac, Up: true, Addrs: sorted(want.Addrs)}
+	wantLink := e2eutil.Link{Name: want.Name, MTU: want.MTU, MAC: mac, Up: true, Addrs: sorted(want.Addrs)}
 	if diff := cmp.Diff(wantLink, got); diff != "" {
 		t.Errorf("interface %s of pod %s/%s (device %s) (-want +got):\n%s", want.Name, p.Namespace, p.Name, dev, diff)
 	}
@@ -78,7 +79,7 @@ func sorted(s []string) []string {
 	return slices.Sorted(slices.Values(s))
 }
 
-func names(m map[string]link) []string {
+func names(m map[string]e2eutil.Link) []string {
 	out := make([]string, 0, len(m))
 	for n := range m {
 		out = append(out, n)

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // A NetworkConfig the driver rejects at prepare keeps the pod from starting: the pod
@@ -39,8 +40,8 @@ func TestBadNetworkConfig_PodNotStartedEventsNameFieldHostUnchanged(t *testing.T
 		{
 			name: "MTU above the parent's",
 			pf:   "ens2f0", // MTU 1500 on every node
-			config: networkConfig(v1alpha1.NetworkConfig{
-				Interface: &v1alpha1.InterfaceConfig{Name: ptrTo("data0"), MTU: ptrTo[int32](9000)},
+			config: e2eutil.NetworkConfig(v1alpha1.NetworkConfig{
+				Interface: &v1alpha1.InterfaceConfig{Name: e2eutil.PtrTo("data0"), MTU: e2eutil.PtrTo[int32](9000)},
 			}),
 			wantInMessage: []string{"interface.mtu", "9000", "1500"},
 		},
@@ -49,13 +50,13 @@ func TestBadNetworkConfig_PodNotStartedEventsNameFieldHostUnchanged(t *testing.T
 		t.Run(tc.name, func(t *testing.T) {
 			c := localCluster(t)
 			ns := newNamespace(t, c)
-			class := createClass(t, c, deviceClass(ns+"-vf", celVF))
+			class := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-vf", celVF))
 			before := nodeLinks(t, c)
 
-			createClaim(t, c, resourceClaim(ns, "bad", claimSpec(
+			e2eutil.CreateClaim(t, c.client, resourceClaim(ns, "bad", claimSpec(
 				[]resourceapi.DeviceRequest{request("data", class.Name, celOnPF(tc.pf))}, nil,
 				opaqueConfig(t, tc.config, "data"))))
-			createPod(t, c, pod(ns, "app", podClaim("data", "bad", false)))
+			e2eutil.CreatePod(t, c.client, pod(ns, "app", podClaim("data", "bad", false)))
 
 			podEvent := waitEvent(t, c, ns, "Pod", "app", "FailedPrepareDynamicResources")
 			claimEvent := waitEvent(t, c, ns, "ResourceClaim", "bad", "PrepareFailed")

@@ -19,12 +19,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // The run directory layout and names cluster-up.sh uses (test/e2e/scripts/lib.sh).
@@ -34,7 +34,7 @@ const (
 	runMarker = ".netclaim-e2e-run"
 	// simulatedNodeLabel is set on every Node cluster-up.sh creates.
 	simulatedNodeLabel = "netclaim.dev/simulated=true"
-	driverName         = "netclaim.dev"
+	driverName         = e2eutil.DriverName
 )
 
 var errNoNodes = errors.New("no Node has label " + simulatedNodeLabel + ": is this the cluster of cluster-up.sh?")
@@ -48,40 +48,25 @@ type cluster struct {
 	nodes []string
 }
 
-var (
-	sharedOnce    sync.Once
-	shared        *cluster
-	sharedSkip    string
-	sharedFailure error
-)
+var shared e2eutil.SharedEnv[*cluster]
 
 // localCluster returns the cluster, skipping the test when there is none to use.
 func localCluster(t *testing.T) *cluster {
 	t.Helper()
-	sharedOnce.Do(func() { shared, sharedSkip, sharedFailure = connect() })
-	if sharedSkip != "" {
-		t.Skip(sharedSkip)
-	}
-	if sharedFailure != nil {
-		t.Fatalf("connecting to the local e2e cluster: %v", sharedFailure)
-	}
-	return shared
+	return shared.Get(t, "the local e2e cluster", connect)
 }
 
 // connect checks that KUBECONFIG is the local cluster's and that this process can enter
 // network namespaces, then lists the simulated nodes. The skip reason is non-empty when
 // the suite must not run here.
 func connect() (c *cluster, skip string, err error) {
-	runDir := os.Getenv("NETCLAIM_E2E_RUN")
-	if runDir == "" {
-		runDir = defaultRunDir
-	}
+	runDir := e2eutil.EnvOr("NETCLAIM_E2E_RUN", defaultRunDir)
 	kubeconfig := os.Getenv("KUBECONFIG")
 	if kubeconfig == "" {
 		return nil, "KUBECONFIG is not set: this suite needs the local e2e cluster; run `make e2e`, " +
 			"or `eval \"$(make -s cluster-up)\"` and then go test", nil
 	}
-	if _, err := os.Stat(filepath.Join(runDir, runMarker)); err != nil {
+	if !e2eutil.Exists(filepath.Join(runDir, runMarker)) {
 		return nil, "no local e2e cluster in " + runDir + " (set NETCLAIM_E2E_RUN to its run directory, " +
 			"or start one with `make cluster-up`)", nil
 	}
@@ -92,15 +77,9 @@ func connect() (c *cluster, skip string, err error) {
 	if os.Geteuid() != 0 {
 		return nil, "the suite reads pod and node network namespaces with netlink: run it as root", nil
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return nil, "", err
-	}
-	cfg.UserAgent = "netclaim-e2e-suite"
 	// 30 pods and their claims are created and polled at once; the default 5 QPS would
 	// make the suite measure its own client's rate limiter.
-	cfg.QPS, cfg.Burst = 100, 200
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := e2eutil.NewClientset(kubeconfig, "netclaim-e2e-suite", 100, 200)
 	if err != nil {
 		return nil, "", err
 	}
@@ -123,8 +102,5 @@ func (c *cluster) nodeDir(node string) string { return filepath.Join(c.runDir, "
 
 // resultsFile is where measurements go for the report; make e2e keeps it.
 func (c *cluster) resultsFile() string {
-	if f := os.Getenv("NETCLAIM_E2E_RESULTS"); f != "" {
-		return f
-	}
-	return filepath.Join(c.runDir, "results.txt")
+	return e2eutil.EnvOr("NETCLAIM_E2E_RESULTS", filepath.Join(c.runDir, "results.txt"))
 }

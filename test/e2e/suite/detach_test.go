@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // Deleting a pod puts every interface back into its node's namespace exactly as it was
@@ -21,27 +22,27 @@ import (
 func TestPodDeleted_InterfacesRestoredClaimsDeallocated(t *testing.T) {
 	c := localCluster(t)
 	ns := newNamespace(t, c)
-	vfClass := createClass(t, c, deviceClass(ns+"-vf", celVF))
-	nicClass := createClass(t, c, deviceClass(ns+"-nic", celNIC))
+	vfClass := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-vf", celVF))
+	nicClass := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-nic", celNIC))
 
 	// Everything attach changes: name, MTU, MAC, addresses.
-	vfCfg := networkConfig(v1alpha1.NetworkConfig{
-		Interface: &v1alpha1.InterfaceConfig{Name: ptrTo("data0"), MTU: ptrTo[int32](1280)},
+	vfCfg := e2eutil.NetworkConfig(v1alpha1.NetworkConfig{
+		Interface: &v1alpha1.InterfaceConfig{Name: e2eutil.PtrTo("data0"), MTU: e2eutil.PtrTo[int32](1280)},
 		Addresses: []string{"10.20.0.2/24"},
 	})
-	nicCfg := networkConfig(v1alpha1.NetworkConfig{
-		Interface: &v1alpha1.InterfaceConfig{Name: ptrTo("ctl0"), MTU: ptrTo[int32](1400), MAC: "02:aa:00:00:00:01"},
+	nicCfg := e2eutil.NetworkConfig(v1alpha1.NetworkConfig{
+		Interface: &v1alpha1.InterfaceConfig{Name: e2eutil.PtrTo("ctl0"), MTU: e2eutil.PtrTo[int32](1400), MAC: "02:aa:00:00:00:01"},
 		Addresses: []string{"10.30.0.2/24"},
 	})
-	createTemplate(t, c, claimTemplate(ns, "vf", claimSpec(
+	e2eutil.CreateTemplate(t, c.client, e2eutil.ClaimTemplate(ns, "vf", claimSpec(
 		[]resourceapi.DeviceRequest{request("data", vfClass.Name)}, nil, opaqueConfig(t, vfCfg, "data"))))
-	createClaim(t, c, resourceClaim(ns, "nic", claimSpec(
+	e2eutil.CreateClaim(t, c.client, resourceClaim(ns, "nic", claimSpec(
 		[]resourceapi.DeviceRequest{request("ctl", nicClass.Name)}, nil, opaqueConfig(t, nicCfg, "ctl"))))
 	before := nodeLinks(t, c)
-	createPod(t, c, pod(ns, "app", podClaim("vf", "vf", true), podClaim("nic", "nic", false)))
+	e2eutil.CreatePod(t, c.client, pod(ns, "app", podClaim("vf", "vf", true), podClaim("nic", "nic", false)))
 
 	p := waitPodRunning(t, c, ns, "app", podTimeout)
-	vfClaim := waitClaimStatus(t, c, ns, podResourceClaim(t, c, p, "vf").Name)
+	vfClaim := waitClaimStatus(t, c, ns, e2eutil.PodResourceClaim(t, c.client, p, "vf").Name)
 	nicClaim := waitClaimStatus(t, c, ns, "nic")
 	vf, nic := allocated(t, c, vfClaim)["data"], allocated(t, c, nicClaim)["ctl"]
 	requireAttached(t, p, vfClaim, vf, wantInterface{Name: "data0", MTU: 1280, Addrs: vfCfg.Addresses})
@@ -52,7 +53,7 @@ func TestPodDeleted_InterfacesRestoredClaimsDeallocated(t *testing.T) {
 	node := p.Spec.NodeName
 	after := nodeLinks(t, c)
 	for _, d := range []device{vf, nic} {
-		want := link{Name: d.str(attrIfName), MTU: int(d.int(attrMTU)), MAC: d.str(attrMAC), Up: true}
+		want := e2eutil.Link{Name: d.str(attrIfName), MTU: int(d.int(attrMTU)), MAC: d.str(attrMAC), Up: true}
 		if diff := cmp.Diff(want, after[node][want.Name]); diff != "" {
 			t.Errorf("%s back on %s (-want +got):\n%s", d, node, diff)
 		}

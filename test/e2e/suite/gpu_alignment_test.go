@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // fakeGPUDriver has no node plugin: its devices exist only as the ResourceSlices the
@@ -44,13 +45,13 @@ func TestNICAlignedWithGPUOnPCIeRoot_SameRootAndAttached(t *testing.T) {
 
 	ns := newNamespace(t, c)
 	publishFakeGPUs(t, c, ns)
-	nicClass := createClass(t, c, deviceClass(ns+"-nic", celNIC))
-	gpuClass := createClass(t, c, deviceClass(ns+"-gpu", `device.driver == "`+fakeGPUDriver+`"`))
-	createClaim(t, c, resourceClaim(ns, "nic-gpu", claimSpec(
+	nicClass := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-nic", celNIC))
+	gpuClass := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-gpu", `device.driver == "`+fakeGPUDriver+`"`))
+	e2eutil.CreateClaim(t, c.client, resourceClaim(ns, "nic-gpu", claimSpec(
 		[]resourceapi.DeviceRequest{request("nic", nicClass.Name), request("gpu", gpuClass.Name)},
 		[]resourceapi.DeviceConstraint{matchAttribute(attrPCIeRoot)},
-		opaqueConfig(t, networkConfig(v1alpha1.NetworkConfig{Interface: &v1alpha1.InterfaceConfig{Name: ptrTo("fast0")}}), "nic"))))
-	createPod(t, c, pod(ns, "trainer", podClaim("nic-gpu", "nic-gpu", false)))
+		opaqueConfig(t, e2eutil.NetworkConfig(v1alpha1.NetworkConfig{Interface: &v1alpha1.InterfaceConfig{Name: e2eutil.PtrTo("fast0")}}), "nic"))))
+	e2eutil.CreatePod(t, c.client, pod(ns, "trainer", podClaim("nic-gpu", "nic-gpu", false)))
 
 	p := waitPodRunning(t, c, ns, "trainer", podTimeout)
 	claim := waitClaimStatus(t, c, ns, "nic-gpu")
@@ -89,8 +90,8 @@ func publishFakeGPUs(t *testing.T, c *cluster, ns string) {
 				Devices: []resourceapi.Device{{
 					Name: "gpu-0",
 					Attributes: map[resourceapi.QualifiedName]resourceapi.DeviceAttribute{
-						"model":      {StringValue: ptrTo("e2e-accelerator")},
-						attrPCIeRoot: {StringValue: ptrTo(gpuRoot)},
+						"model":      {StringValue: e2eutil.PtrTo("e2e-accelerator")},
+						attrPCIeRoot: {StringValue: e2eutil.PtrTo(gpuRoot)},
 					},
 				}},
 			},

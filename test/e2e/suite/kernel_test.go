@@ -2,17 +2,14 @@ package suite
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/netclaim/netclaim/pkg/nlwrap"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 	"github.com/netclaim/netclaim/test/e2e/nodeagent"
 )
 
@@ -25,69 +22,12 @@ func podNetnsPath(p *corev1.Pod) string {
 	return nodeagent.PodNetnsPath(p.Spec.NodeName+"-pod-", p.UID)
 }
 
-// link is an interface as the suite compares it: what attach changes and detach restores.
-type link struct {
-	Name string
-	MTU  int
-	MAC  string
-	Up   bool
-	// Addrs are the global-scope addresses in CIDR form, sorted. Link-local IPv6
-	// addresses come and go with the link state, so they are left out.
-	Addrs []string
-}
-
-// links reads every interface of the namespace at path, keyed by name, through a netlink
-// handle bound to it (no thread ever switches namespace).
-func links(path string) (map[string]link, error) {
-	ns, err := netns.GetFromPath(path)
-	if err != nil {
-		return nil, fmt.Errorf("opening network namespace %s: %w", path, err)
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("netlink in %s: %w", path, err)
-	}
-	defer h.Close()
-	list, err := nlwrap.RetryDump("links in "+path, h.LinkList)
-	if err != nil {
-		return nil, fmt.Errorf("listing links in %s: %w", path, err)
-	}
-	out := make(map[string]link, len(list))
-	for _, l := range list {
-		a := l.Attrs()
-		addrs, err := nlwrap.RetryDump("addresses of "+a.Name+" in "+path, func() ([]netlink.Addr, error) { return h.AddrList(l, netlink.FAMILY_ALL) })
-		if err != nil {
-			return nil, fmt.Errorf("listing addresses of %s in %s: %w", a.Name, path, err)
-		}
-		var cidrs []string
-		for _, addr := range addrs {
-			if addr.Scope == unix.RT_SCOPE_UNIVERSE {
-				cidrs = append(cidrs, addr.IPNet.String())
-			}
-		}
-		slices.Sort(cidrs)
-		out[a.Name] = link{Name: a.Name, MTU: a.MTU, MAC: a.HardwareAddr.String(), Up: a.Flags&net.FlagUp != 0, Addrs: cidrs}
-	}
-	return out, nil
-}
-
-// mustLinks is links for a test that cannot go on without them.
-func mustLinks(t *testing.T, path string) map[string]link {
-	t.Helper()
-	l, err := links(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // nodeLinks reads the interfaces of every node, keyed by node.
-func nodeLinks(t *testing.T, c *cluster) map[string]map[string]link {
+func nodeLinks(t *testing.T, c *cluster) map[string]map[string]e2eutil.Link {
 	t.Helper()
-	out := map[string]map[string]link{}
+	out := map[string]map[string]e2eutil.Link{}
 	for _, node := range c.nodes {
-		out[node] = mustLinks(t, nodeNetnsPath(node))
+		out[node] = e2eutil.MustReadLinks(t, nodeNetnsPath(node))
 	}
 	return out
 }
@@ -96,14 +36,9 @@ func nodeLinks(t *testing.T, c *cluster) map[string]map[string]link {
 // "destination via gateway dev name" strings.
 func routes(t *testing.T, path string) []string {
 	t.Helper()
-	ns, err := netns.GetFromPath(path)
+	h, err := e2eutil.NetlinkAt(path)
 	if err != nil {
-		t.Fatalf("opening network namespace %s: %v", path, err)
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	if err != nil {
-		t.Fatalf("netlink in %s: %v", path, err)
+		t.Fatal(err)
 	}
 	defer h.Close()
 	list, err := nlwrap.RetryDump("routes in "+path, func() ([]netlink.Route, error) { return h.RouteList(nil, netlink.FAMILY_ALL) })

@@ -7,9 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	resourceapi "k8s.io/api/resource/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // podImage is never pulled: the node agent runs no containers, only the pod's network.
@@ -23,15 +22,6 @@ const (
 )
 
 func celOnPF(pf string) string { return `device.attributes["netclaim.dev"].pfName == "` + pf + `"` }
-
-func deviceClass(name, cel string) *resourceapi.DeviceClass {
-	return &resourceapi.DeviceClass{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: resourceapi.DeviceClassSpec{Selectors: []resourceapi.DeviceSelector{
-			{CEL: &resourceapi.CELDeviceSelector{Expression: cel}},
-		}},
-	}
-}
 
 // request asks for exactly one device of class, narrowed by the CEL selectors.
 func request(name, class string, cel ...string) resourceapi.DeviceRequest {
@@ -50,7 +40,10 @@ func matchAttribute(attr string) resourceapi.DeviceConstraint {
 
 // opaqueConfig hands params (a v1alpha1.NetworkConfig, or a raw map for configs the type
 // cannot express, like unknown fields) to netclaim for the named requests, encoded as
-// kubectl would: object keys sorted. See rawConfig for why that matters.
+// kubectl would: object keys sorted. That matters because the API server stores opaque
+// parameters byte for byte; a server-side apply of the claim's status would re-encode them
+// with sorted keys and be refused as a change of the immutable status.allocation (see
+// TestClaimConfigWithUnsortedKeys_StatusWritten, which uses e2eutil.RawConfig directly).
 func opaqueConfig(t *testing.T, params any, requests ...string) resourceapi.DeviceClaimConfiguration {
 	t.Helper()
 	raw, err := json.Marshal(params)
@@ -65,26 +58,7 @@ func opaqueConfig(t *testing.T, params any, requests ...string) resourceapi.Devi
 	if raw, err = json.Marshal(generic); err != nil {
 		t.Fatalf("encoding config: %v", err)
 	}
-	return rawConfig(raw, requests...)
-}
-
-// rawConfig hands the JSON bytes to netclaim unchanged. The API server stores opaque
-// parameters byte for byte; a server-side apply of the claim's status would re-encode them
-// with sorted keys and be refused as a change of the immutable status.allocation (see
-// TestClaimConfigWithUnsortedKeys_StatusWritten).
-func rawConfig(raw []byte, requests ...string) resourceapi.DeviceClaimConfiguration {
-	return resourceapi.DeviceClaimConfiguration{
-		Requests: requests,
-		DeviceConfiguration: resourceapi.DeviceConfiguration{Opaque: &resourceapi.OpaqueDeviceConfiguration{
-			Driver: driverName, Parameters: runtime.RawExtension{Raw: raw},
-		}},
-	}
-}
-
-// networkConfig is a NetworkConfig with its type meta set.
-func networkConfig(cfg v1alpha1.NetworkConfig) v1alpha1.NetworkConfig {
-	cfg.APIVersion, cfg.Kind = v1alpha1.APIVersion, v1alpha1.KindNetworkConfig
-	return cfg
+	return e2eutil.RawConfig(raw, requests...)
 }
 
 func claimSpec(requests []resourceapi.DeviceRequest, constraints []resourceapi.DeviceConstraint, config ...resourceapi.DeviceClaimConfiguration) resourceapi.ResourceClaimSpec {
@@ -95,13 +69,6 @@ func claimSpec(requests []resourceapi.DeviceRequest, constraints []resourceapi.D
 
 func resourceClaim(ns, name string, spec resourceapi.ResourceClaimSpec) *resourceapi.ResourceClaim {
 	return &resourceapi.ResourceClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: spec}
-}
-
-func claimTemplate(ns, name string, spec resourceapi.ResourceClaimSpec) *resourceapi.ResourceClaimTemplate {
-	return &resourceapi.ResourceClaimTemplate{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       resourceapi.ResourceClaimTemplateSpec{Spec: spec},
-	}
 }
 
 // podClaim names a claim in a pod: fromTemplate picks ResourceClaimTemplateName, else
@@ -133,5 +100,3 @@ func onNode(p *corev1.Pod, node string) *corev1.Pod {
 	p.Spec.NodeSelector = map[string]string{"kubernetes.io/hostname": node}
 	return p
 }
-
-func ptrTo[T any](v T) *T { return &v }

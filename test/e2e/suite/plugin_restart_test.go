@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	resourceapi "k8s.io/api/resource/v1"
+
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // restartScript restarts a node's plugin exactly as cluster-up.sh started it.
@@ -26,13 +28,13 @@ func TestPluginKilledWithPodsRunning_NoLeakAfterRestart(t *testing.T) {
 	c := localCluster(t)
 	node := c.nodes[0]
 	ns := newNamespace(t, c)
-	class := createClass(t, c, deviceClass(ns+"-vf", celVF))
-	createTemplate(t, c, claimTemplate(ns, "vf", claimSpec([]resourceapi.DeviceRequest{request("net", class.Name)}, nil)))
-	before := mustLinks(t, nodeNetnsPath(node))
+	class := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-vf", celVF))
+	e2eutil.CreateTemplate(t, c.client, e2eutil.ClaimTemplate(ns, "vf", claimSpec([]resourceapi.DeviceRequest{request("net", class.Name)}, nil)))
+	before := e2eutil.MustReadLinks(t, nodeNetnsPath(node))
 
 	const running = 3
 	for i := range running {
-		createPod(t, c, onNode(pod(ns, fmt.Sprintf("before-%d", i), podClaim("net", "vf", true)), node))
+		e2eutil.CreatePod(t, c.client, onNode(pod(ns, fmt.Sprintf("before-%d", i), podClaim("net", "vf", true)), node))
 	}
 	for i := range running {
 		waitPodRunning(t, c, ns, fmt.Sprintf("before-%d", i), podTimeout)
@@ -46,9 +48,9 @@ func TestPluginKilledWithPodsRunning_NoLeakAfterRestart(t *testing.T) {
 	t.Logf("restarted the plugin of %s:\n%s", node, strings.TrimSpace(string(out)))
 
 	// The restarted plugin prepares and attaches new work too.
-	createPod(t, c, onNode(pod(ns, "after", podClaim("net", "vf", true)), node))
+	e2eutil.CreatePod(t, c.client, onNode(pod(ns, "after", podClaim("net", "vf", true)), node))
 	p := waitPodRunning(t, c, ns, "after", restartTimeout)
-	claim := waitClaimStatus(t, c, ns, podResourceClaim(t, c, p, "net").Name)
+	claim := waitClaimStatus(t, c, ns, e2eutil.PodResourceClaim(t, c.client, p, "net").Name)
 	dev := allocated(t, c, claim)["net"]
 	requireAttached(t, p, claim, dev, wantInterface{Name: "net1", MTU: int(dev.int(attrMTU))})
 
@@ -56,7 +58,7 @@ func TestPluginKilledWithPodsRunning_NoLeakAfterRestart(t *testing.T) {
 		deletePod(t, c, ns, fmt.Sprintf("before-%d", i))
 	}
 	deletePod(t, c, ns, "after")
-	if diff := cmp.Diff(before, mustLinks(t, nodeNetnsPath(node))); diff != "" {
+	if diff := cmp.Diff(before, e2eutil.MustReadLinks(t, nodeNetnsPath(node))); diff != "" {
 		t.Errorf("interfaces of %s after the pods were deleted differ from before (-before +after):\n%s", node, diff)
 	}
 	requireNodeClean(t, c, node)

@@ -6,6 +6,7 @@ import (
 	resourceapi "k8s.io/api/resource/v1"
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // Two VF requests constrained by matchAttribute on pfName land on one PF, and both
@@ -14,19 +15,19 @@ import (
 func TestTwoVFsMatchingPFName_BothFromOnePFInPod(t *testing.T) {
 	c := localCluster(t)
 	ns := newNamespace(t, c)
-	class := createClass(t, c, deviceClass(ns+"-vf", celVF))
+	class := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-vf", celVF))
 
 	named := func(name string) v1alpha1.NetworkConfig {
-		return networkConfig(v1alpha1.NetworkConfig{Interface: &v1alpha1.InterfaceConfig{Name: ptrTo(name)}})
+		return e2eutil.NetworkConfig(v1alpha1.NetworkConfig{Interface: &v1alpha1.InterfaceConfig{Name: e2eutil.PtrTo(name)}})
 	}
-	createTemplate(t, c, claimTemplate(ns, "pair", claimSpec(
+	e2eutil.CreateTemplate(t, c.client, e2eutil.ClaimTemplate(ns, "pair", claimSpec(
 		[]resourceapi.DeviceRequest{request("a", class.Name, celOnPF("ens2f0")), request("b", class.Name)},
 		[]resourceapi.DeviceConstraint{matchAttribute(attrPFName)},
 		opaqueConfig(t, named("pair-a"), "a"), opaqueConfig(t, named("pair-b"), "b"))))
-	createPod(t, c, pod(ns, "app", podClaim("pair", "pair", true)))
+	e2eutil.CreatePod(t, c.client, pod(ns, "app", podClaim("pair", "pair", true)))
 
 	p := waitPodRunning(t, c, ns, "app", podTimeout)
-	claim := podResourceClaim(t, c, p, "pair")
+	claim := e2eutil.PodResourceClaim(t, c.client, p, "pair")
 	claim = waitClaimStatus(t, c, ns, claim.Name)
 	devs := allocated(t, c, claim)
 	a, b := devs["a"], devs["b"]

@@ -3,7 +3,6 @@ package suite
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -14,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // scalePods is the number of pods, one VF each; the three default nodes publish 30 VFs.
@@ -30,20 +31,20 @@ func TestThirtyPods_EachVFOnceAllReturned(t *testing.T) {
 		t.Fatalf("the nodes publish %d VFs; this test needs %d (the 3 default nodes have 30)", n, scalePods)
 	}
 	ns := newNamespace(t, c)
-	class := createClass(t, c, deviceClass(ns+"-vf", celVF))
-	createTemplate(t, c, claimTemplate(ns, "vf", claimSpec([]resourceapi.DeviceRequest{request("net", class.Name)}, nil)))
+	class := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-vf", celVF))
+	e2eutil.CreateTemplate(t, c.client, e2eutil.ClaimTemplate(ns, "vf", claimSpec([]resourceapi.DeviceRequest{request("net", class.Name)}, nil)))
 	before := nodeLinks(t, c)
 	seen := watchAllocations(t, c, ns)
 
 	for i := range scalePods {
-		createPod(t, c, pod(ns, fmt.Sprintf("app-%02d", i), podClaim("net", "vf", true)))
+		e2eutil.CreatePod(t, c.client, pod(ns, fmt.Sprintf("app-%02d", i), podClaim("net", "vf", true)))
 	}
 	owner := map[deviceKey]string{}
 	var latencies []time.Duration
 	for i := range scalePods {
 		name := fmt.Sprintf("app-%02d", i)
 		p := waitPodRunning(t, c, ns, name, scaledTimeout)
-		claim := waitClaimStatus(t, c, ns, podResourceClaim(t, c, p, "net").Name)
+		claim := waitClaimStatus(t, c, ns, e2eutil.PodResourceClaim(t, c.client, p, "net").Name)
 		dev := allocated(t, c, claim)["net"]
 		if other, dup := owner[dev.deviceKey]; dup {
 			t.Errorf("%s is allocated to both %s and %s", dev, other, name)
@@ -144,24 +145,9 @@ func reportLatency(t *testing.T, c *cluster, d []time.Duration) {
 	slices.Sort(d)
 	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
 	line := fmt.Sprintf("%s scale: %d pods, claim allocated (watch) -> interface configured (RunPodSandbox returned): median %.1f ms, min %.1f ms, p90 %.1f ms, max %.1f ms",
-		time.Now().UTC().Format(time.RFC3339), len(d), ms(median(d)), ms(d[0]), ms(d[len(d)*9/10]), ms(d[len(d)-1]))
+		time.Now().UTC().Format(time.RFC3339), len(d), ms(e2eutil.Median(d)), ms(d[0]), ms(d[len(d)*9/10]), ms(d[len(d)-1]))
 	t.Log(line)
-	f, err := os.OpenFile(c.resultsFile(), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Errorf("opening results file: %v", err)
-		return
+	if err := e2eutil.AppendResults(c.resultsFile(), line); err != nil {
+		t.Error(err)
 	}
-	defer f.Close()
-	if _, err := fmt.Fprintln(f, line); err != nil {
-		t.Errorf("writing results file %s: %v", c.resultsFile(), err)
-	}
-}
-
-// median of sorted durations.
-func median(d []time.Duration) time.Duration {
-	n := len(d)
-	if n%2 == 1 {
-		return d[n/2]
-	}
-	return (d[n/2-1] + d[n/2]) / 2
 }

@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	resourceapi "k8s.io/api/resource/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // A claim no device satisfies (a PF name no node has) is never allocated: the pod stays
@@ -15,10 +17,10 @@ import (
 func TestUnsatisfiableClaim_PodPendingWithSchedulerReason(t *testing.T) {
 	c := localCluster(t)
 	ns := newNamespace(t, c)
-	class := createClass(t, c, deviceClass(ns+"-vf", celVF))
-	createClaim(t, c, resourceClaim(ns, "nowhere", claimSpec(
+	class := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-vf", celVF))
+	e2eutil.CreateClaim(t, c.client, resourceClaim(ns, "nowhere", claimSpec(
 		[]resourceapi.DeviceRequest{request("net", class.Name, celOnPF("ens9f9"))}, nil)))
-	createPod(t, c, pod(ns, "app", podClaim("net", "nowhere", false)))
+	e2eutil.CreatePod(t, c.client, pod(ns, "app", podClaim("net", "nowhere", false)))
 
 	var cond corev1.PodCondition
 	poll(t, "pod app PodScheduled=False", podTimeout, func(ctx context.Context) (bool, error) {

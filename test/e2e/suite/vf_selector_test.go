@@ -7,6 +7,7 @@ import (
 	resourceapi "k8s.io/api/resource/v1"
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // A claim selects a VF of one PF by CEL; the pod runs with that VF renamed, with the MTU,
@@ -14,17 +15,17 @@ import (
 func TestVFByCELSelector_ConfiguredInPodAndReported(t *testing.T) {
 	c := localCluster(t)
 	ns := newNamespace(t, c)
-	class := createClass(t, c, deviceClass(ns+"-vf", celVF))
+	class := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-vf", celVF))
 
-	cfg := networkConfig(v1alpha1.NetworkConfig{
-		Interface: &v1alpha1.InterfaceConfig{Name: ptrTo("data0"), MTU: ptrTo[int32](1400)},
+	cfg := e2eutil.NetworkConfig(v1alpha1.NetworkConfig{
+		Interface: &v1alpha1.InterfaceConfig{Name: e2eutil.PtrTo("data0"), MTU: e2eutil.PtrTo[int32](1400)},
 		Addresses: []string{"192.0.2.10/24", "2001:db8::10/64"},
 		Routes:    []v1alpha1.RouteConfig{{Destination: "198.51.100.0/24", Gateway: "192.0.2.1"}},
 	})
-	createClaim(t, c, resourceClaim(ns, "data", claimSpec(
+	e2eutil.CreateClaim(t, c.client, resourceClaim(ns, "data", claimSpec(
 		[]resourceapi.DeviceRequest{request("data", class.Name, celOnPF("ens1f0"))}, nil,
 		opaqueConfig(t, cfg, "data"))))
-	createPod(t, c, pod(ns, "app", podClaim("data", "data", false)))
+	e2eutil.CreatePod(t, c.client, pod(ns, "app", podClaim("data", "data", false)))
 
 	p := waitPodRunning(t, c, ns, "app", podTimeout)
 	claim := waitClaimStatus(t, c, ns, "data")
@@ -41,7 +42,7 @@ func TestVFByCELSelector_ConfiguredInPodAndReported(t *testing.T) {
 		t.Errorf("pod routes %v lack %q", got, route)
 	}
 	// The VF left the node's namespace under its own name.
-	if _, still := mustLinks(t, nodeNetnsPath(p.Spec.NodeName))[dev.str(attrIfName)]; still {
+	if _, still := e2eutil.MustReadLinks(t, nodeNetnsPath(p.Spec.NodeName))[dev.str(attrIfName)]; still {
 		t.Errorf("%s (%s) is still in the namespace of node %s", dev.str(attrIfName), dev, p.Spec.NodeName)
 	}
 }
@@ -57,11 +58,11 @@ func TestVFByCELSelector_ConfiguredInPodAndReported(t *testing.T) {
 func TestClaimConfigWithUnsortedKeys_StatusWritten(t *testing.T) {
 	c := localCluster(t)
 	ns := newNamespace(t, c)
-	class := createClass(t, c, deviceClass(ns+"-vf", celVF))
+	class := e2eutil.CreateClass(t, c.client, e2eutil.DeviceClass(ns+"-vf", celVF))
 	raw := []byte(`{"kind":"NetworkConfig","apiVersion":"netclaim.dev/v1alpha1","interface":{"name":"data0"}}`)
-	createClaim(t, c, resourceClaim(ns, "data", claimSpec(
-		[]resourceapi.DeviceRequest{request("data", class.Name)}, nil, rawConfig(raw, "data"))))
-	createPod(t, c, pod(ns, "app", podClaim("data", "data", false)))
+	e2eutil.CreateClaim(t, c.client, resourceClaim(ns, "data", claimSpec(
+		[]resourceapi.DeviceRequest{request("data", class.Name)}, nil, e2eutil.RawConfig(raw, "data"))))
+	e2eutil.CreatePod(t, c.client, pod(ns, "app", podClaim("data", "data", false)))
 
 	p := waitPodRunning(t, c, ns, "app", podTimeout)
 	claim := waitClaimStatus(t, c, ns, "data")

@@ -9,10 +9,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	resourceapi "k8s.io/api/resource/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/netclaim/netclaim/test/e2e/e2eutil"
 )
 
 // Timeouts are generous bounds for a loaded 2-core machine, not expectations: a pod on a
@@ -31,65 +32,19 @@ const (
 // timeout passes or cond errs.
 func poll(t *testing.T, what string, timeout time.Duration, cond wait.ConditionWithContextFunc) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, timeout, true, cond)
-	if err != nil {
-		t.Fatalf("waiting for %s (up to %s): %v", what, timeout, err)
-	}
+	e2eutil.Poll(t, what, pollInterval, timeout, cond)
 }
 
 // waitPodRunning waits until the pod is Running and returns it. A pod that failed, or an
 // error other than "not found yet", ends the wait early.
 func waitPodRunning(t *testing.T, c *cluster, ns, name string, timeout time.Duration) *corev1.Pod {
 	t.Helper()
-	var p *corev1.Pod
-	poll(t, "pod "+ns+"/"+name+" Running", timeout, func(ctx context.Context) (bool, error) {
-		var err error
-		p, err = c.client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		if p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded {
-			return false, fmt.Errorf("pod ended in phase %s", p.Status.Phase)
-		}
-		return p.Status.Phase == corev1.PodRunning, nil
-	})
-	return p
+	return e2eutil.WaitPodRunning(t, c.client, ns, name, pollInterval, timeout)
 }
 
 func waitPodGone(t *testing.T, c *cluster, ns, name string) {
 	t.Helper()
-	poll(t, "pod "+ns+"/"+name+" gone", deleteTimeout, func(ctx context.Context) (bool, error) {
-		_, err := c.client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return true, nil
-		}
-		return false, err
-	})
-}
-
-// podClaim returns the ResourceClaim a pod uses under claimName in its spec, resolving a
-// template's generated claim through the pod's status.
-func podResourceClaim(t *testing.T, c *cluster, p *corev1.Pod, claimName string) *resourceapi.ResourceClaim {
-	t.Helper()
-	name := ""
-	for _, pc := range p.Spec.ResourceClaims {
-		if pc.Name == claimName && pc.ResourceClaimName != nil {
-			name = *pc.ResourceClaimName
-		}
-	}
-	for _, st := range p.Status.ResourceClaimStatuses {
-		if st.Name == claimName && st.ResourceClaimName != nil {
-			name = *st.ResourceClaimName
-		}
-	}
-	if name == "" {
-		t.Fatalf("pod %s/%s has no claim %q (status: %+v)", p.Namespace, p.Name, claimName, p.Status.ResourceClaimStatuses)
-	}
-	claim, err := c.client.ResourceV1().ResourceClaims(p.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("reading claim %q of pod %s/%s: %v", name, p.Namespace, p.Name, err)
-	}
-	return claim
+	e2eutil.WaitPodGone(t, c.client, ns, name, pollInterval, deleteTimeout)
 }
 
 // waitClaimStatus waits until netclaim reported every one of the claim's netclaim devices
