@@ -19,7 +19,7 @@ import (
 // holds the previous state. So a write stays atomic without the classic temp file + rename:
 // a rename frees the replaced inode and dentry through RCU, and the netns move that follows
 // the attach-time checkpoint write must then wait for that grace period in rcu_barrier()
-// (measured: 3.7 ms more per attach). A slot write also needs one fdatasync instead of
+// (measured on this project's test VM: 1.6-3.7 ms more per attach, docs/benchmarks.md). A slot write also needs one fdatasync instead of
 // fsyncing the temp file and the directory.
 var slotSuffixes = [2]string{".a", ".b"}
 

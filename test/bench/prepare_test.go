@@ -105,7 +105,7 @@ func claimsFor(it int, devices []inventory.Device) []*resourceapi.ResourceClaim 
 
 // BenchmarkPrepare measures NodePrepareResources as the kubelet calls it: one claim per
 // call, and 100 claims (100 pods' worth) in one call, each call including the checkpoint
-// write (fsync of the file and of its directory) and the CDI specs. Each iteration
+// write (one fdatasync of a checkpoint slot) and the CDI specs. Each iteration
 // unprepares afterwards, untimed, so every prepare starts from the same checkpoint. It
 // ignores b.N; run it with -test.benchtime=1x.
 func BenchmarkPrepare(b *testing.B) {
