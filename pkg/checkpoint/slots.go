@@ -19,8 +19,8 @@ import (
 // holds the previous state. So a write stays atomic without the classic temp file + rename:
 // a rename frees the replaced inode and dentry through RCU, and the netns move that follows
 // the attach-time checkpoint write must then wait for that grace period in rcu_barrier()
-// (measured on this project's test VM: 1.6-3.7 ms more per attach, docs/benchmarks.md). A slot write also needs one fdatasync instead of
-// fsyncing the temp file and the directory.
+// (1.6-3.7 ms more per attach on the test VM, see docs/benchmarks.md). A slot write also
+// needs one fdatasync instead of fsyncing the temp file and the directory.
 var slotSuffixes = [2]string{".a", ".b"}
 
 func slotPath(path string, slot int) string { return path + slotSuffixes[slot] }
