@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make e2e-node`: netclaim on a REAL node. Starts the local control plane (cluster-up.sh,
-# NODES=0 by default), a kubelet v1.37 + containerd 1.7 node joined to it (node-up.sh),
-# installs netclaim from its Helm chart with the plugin image built by `make image` (as a
+# with one simulated node by default), a kubelet v1.37 + containerd 1.7 node joined to it
+# (node-up.sh), installs netclaim from its Helm chart with the plugin image built by `make image` (as a
 # user would, with a values file for this node's paths), runs the Go suite in
 # test/e2e/nodesuite against it, and always tears everything down again: pods first (so
 # kubelet runs netclaim's NRI hooks and unprepare), then the chart, the node (node-down.sh
@@ -13,7 +13,8 @@
 # Settings: see lib.sh and node-lib.sh, plus
 #   NETCLAIM_E2E_SUITE_TIMEOUT=D  go test -timeout (default 20m)
 #   NETCLAIM_E2E_RUN_TESTS=REGEX  go test -run;  NETCLAIM_E2E_SKIP_TESTS=REGEX  go test -skip
-#   NODES=N                       simulated nodes next to the real one (default 0)
+#   NODES=N                       simulated nodes next to the real one (default 1; the
+#                                 DaemonSet is pinned to the real node by its label)
 set -euo pipefail
 export NETCLAIM_E2E_RUN=${NETCLAIM_E2E_RUN:-/run/netclaim-e2e-node}
 export NETCLAIM_E2E_NAME=${NETCLAIM_E2E_NAME:-ncr}
@@ -22,7 +23,7 @@ export NETCLAIM_E2E_ETCD_PEER_PORT=${NETCLAIM_E2E_ETCD_PEER_PORT:-23380}
 export NETCLAIM_E2E_API_PORT=${NETCLAIM_E2E_API_PORT:-27443}
 export NETCLAIM_E2E_SCHEDULER_PORT=${NETCLAIM_E2E_SCHEDULER_PORT:-21259}
 export NETCLAIM_E2E_CONTROLLER_MANAGER_PORT=${NETCLAIM_E2E_CONTROLLER_MANAGER_PORT:-21257}
-export NODES=${NODES:-0}
+export NODES=${NODES:-1}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/node-lib.sh"
 ARTIFACTS=${NETCLAIM_E2E_ARTIFACTS:-/tmp/netclaim-e2e-node-artifacts}
