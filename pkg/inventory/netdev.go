@@ -197,12 +197,5 @@ func readDevType(path string) (string, error) {
 // readMaster returns the name of the device an interface is enslaved to: the kernel links
 // <if>/master to it for bridge, bond, team and VRF ports.
 func readMaster(dir string) (string, error) {
-	target, err := os.Readlink(filepath.Join(dir, "master"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return filepath.Base(target), nil
+	return linkBase(filepath.Join(dir, "master"))
 }
