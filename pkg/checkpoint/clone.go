@@ -58,6 +58,7 @@ func cloneVFIO(v *plan.VFIO) *plan.VFIO {
 		n.VF = cloneVFOriginal(v.Netdev.VF)
 		out.Netdev = &n
 	}
+	out.VF = cloneVFOriginal(v.VF)
 	return &out
 }
 

@@ -46,7 +46,9 @@ func testClaim(uid, podUID string) plan.Claim {
 			VFIO: &plan.VFIO{GroupDevice: "/dev/vfio/12", Rebind: &plan.Binding{Driver: "iavf", DriverOverride: "iavf"},
 				Netdev: &plan.Original{Name: "ens1f0v1", Index: 7, MTU: 9000, HardwareAddr: "02:00:00:00:00:01", Up: true,
 					VF: &plan.VFOriginal{MAC: "02:00:00:00:00:01", VLAN: &plan.VLAN{ID: 10, QoS: 1, Protocol: "802.1Q"}, SpoofCheck: ptrTo(true),
-						Trust: ptrTo(true), MinTxRateMbps: ptrTo(10), MaxTxRateMbps: ptrTo(20), LinkState: "auto"}}},
+						Trust: ptrTo(true), MinTxRateMbps: ptrTo(10), MaxTxRateMbps: ptrTo(20), LinkState: "auto"}},
+				VF: &plan.VFOriginal{MAC: "02:00:00:00:00:03", VLAN: &plan.VLAN{ID: 30, QoS: 2, Protocol: "802.1Q"}, SpoofCheck: ptrTo(true),
+					Trust: ptrTo(true), MinTxRateMbps: ptrTo(5), MaxTxRateMbps: ptrTo(50), LinkState: "disable"}},
 			RDMA: &plan.RDMA{Devices: []string{"mlx5_2"}, DeviceNodes: []string{"/dev/infiniband/uverbs2", "/dev/infiniband/rdma_cm"}},
 			VF: &plan.VFPlan{PFName: "ens1f0", PFPCIAddress: "0000:3b:00.0", Index: 1, Settings: plan.VFSettings{
 				MAC: "02:00:00:00:00:02", VLAN: &plan.VLAN{ID: 200, QoS: 5, Protocol: "802.1ad"},

@@ -18,6 +18,8 @@ type fakeNetdevs struct {
 	restored  []restoreCall
 	err       error
 	onRestore func()
+	// pf holds the PFs' entries for their VFs (fakevf_test.go).
+	pf fakePFEntries
 }
 
 // restoreCall is one RestoreNetdev.
@@ -27,7 +29,7 @@ type restoreCall struct {
 }
 
 func newFakeNetdevs() *fakeNetdevs {
-	return &fakeNetdevs{snapshots: map[string]plan.Original{}}
+	return &fakeNetdevs{snapshots: map[string]plan.Original{}, pf: fakePFEntries{entries: map[vfKey]plan.VFSettings{}}}
 }
 
 func (f *fakeNetdevs) SnapshotNetdev(_ context.Context, pciAddress, name string) (plan.Original, error) {

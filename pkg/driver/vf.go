@@ -68,10 +68,11 @@ func checkVFSettings(host inventory.Device, cfg *v1alpha1.NetworkConfig) error {
 // planVF records the settings the PF makes for a VF moved into the pod: the sriov
 // settings, the hardware VLAN (vlan with passthrough) and, with interface.mac, the VF's
 // administrative MAC, so that the PF's spoof checking enforces the MAC the pod got. Nil
-// for other devices and for a VF with none of them.
+// for other devices and for a VF with none of them. For a VF handed to vfio-pci prepare
+// makes them (vfio_vf.go), since attach never sees such a device; otherwise attach does.
 func planVF(dev pendingDevice) *plan.VFPlan {
 	host, cfg := dev.host, dev.config
-	if host.Kind != inventory.KindVF || dev.vfio != nil || host.PFName == "" || host.VFIndex == nil ||
+	if host.Kind != inventory.KindVF || host.PFName == "" || host.VFIndex == nil ||
 		interfaceMode(cfg) != v1alpha1.ModePassthrough {
 		return nil
 	}

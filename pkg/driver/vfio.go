@@ -42,6 +42,9 @@ func (d *Driver) decideVFIO(host inventory.Device, cfg *v1alpha1.NetworkConfig) 
 	if err := rejectNetdevConfig(cfg); err != nil {
 		return nil, err
 	}
+	if err := checkVFIOVFSettings(host, cfg); err != nil {
+		return nil, err
+	}
 	if err := d.pci.checkVFIOReady(host.PCIAddress, v.rebind); err != nil {
 		return nil, fmt.Errorf("cannot hand %s to the pod through vfio-pci: %w", host.PCIAddress, err)
 	}
@@ -67,7 +70,8 @@ func driverOrNone(driver string) string {
 // vfioConfigFields are the config fields that make sense for a vfio-pci device; every
 // other one configures a netdev, which such a device does not have. Listing what is
 // allowed, rather than what is not, keeps a field added later from being ignored.
-var vfioConfigFields = []string{"sriov.driver"}
+// Besides sriov.driver they are the PF's settings for the VF (vfioVFSettingFields).
+var vfioConfigFields = append([]string{"sriov.driver"}, vfioVFSettingFields...)
 
 // rejectNetdevConfig names every field the merged config sets that needs a netdev.
 func rejectNetdevConfig(cfg *v1alpha1.NetworkConfig) error {

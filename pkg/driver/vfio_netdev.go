@@ -25,6 +25,15 @@ type NetdevKeeper interface {
 	SnapshotNetdev(ctx context.Context, pciAddress, name string) (plan.Original, error)
 	// RestoreNetdev gives the device's current netdev want's name, MTU, MAC and up state.
 	RestoreNetdev(ctx context.Context, pciAddress string, want plan.Original) error
+	// SnapshotVF reads the PF's entry for the VF: the values of exactly the fields vf sets.
+	SnapshotVF(ctx context.Context, vf plan.VFPlan) (plan.VFOriginal, error)
+	// ApplyVF makes vf's settings on the PF for a VF without a netdev (the administrative
+	// MAC on the PF only). A failure puts back what it made and names the setting, PF and
+	// PF driver.
+	ApplyVF(ctx context.Context, vf plan.VFPlan) error
+	// RestoreVF sets the PF's entry back to orig and reads it back. netdevMAC is the VF
+	// netdev's MAC before its driver was unbound, "" for none.
+	RestoreVF(ctx context.Context, vf plan.VFPlan, orig plan.VFOriginal, netdevMAC string) error
 }
 
 // defaultNetdevWait bounds the wait for the netdev of a device bound back to its driver. Drivers

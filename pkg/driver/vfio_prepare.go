@@ -18,7 +18,8 @@ import (
 // Binding is the slow, fallible part of prepare and changes the host, so the devices'
 // original bindings are persisted (one checkpoint write for all claims) before the first
 // sysfs write: a plugin that dies half-way leaves a checkpointed claim that a repeated
-// prepare finishes (resumeBindings) and unprepare restores (restoreBindings).
+// prepare finishes (resumeBindings) and unprepare restores (restoreBindings). The same
+// write records the PF's original entry for each VF that gets PF settings (vfio_vf.go).
 func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim) map[types.UID]error {
 	failed := map[types.UID]error{}
 	var rebinding []*pendingClaim
@@ -45,6 +46,10 @@ func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim)
 	for _, p := range rebinding {
 		if _, err := d.bindClaim(ctx, &p.plan); err != nil {
 			failed[p.claim.UID] = d.undoBindings(ctx, p.plan, err)
+			continue
+		}
+		if err := d.applyClaimVFs(ctx, p.plan); err != nil {
+			failed[p.claim.UID] = d.undoBindings(ctx, p.plan, err)
 		}
 	}
 	d.step(StepPrepareDriversBound)
@@ -52,7 +57,8 @@ func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim)
 }
 
 // planDeviceAccess fills the VFIO and RDMA parts of a claim's plan and says whether any
-// of its devices must be rebound. For those it records the original binding and netdev.
+// of its devices must be rebound or get VF settings on their PF. For those it records the
+// original binding and netdev, and the PF's original entry for the VF.
 func (d *Driver) planDeviceAccess(ctx context.Context, p *pendingClaim) (rebinds bool, err error) {
 	for i, dev := range p.devices {
 		pd := &p.plan.Devices[i]
@@ -68,6 +74,9 @@ func (d *Driver) planDeviceAccess(ctx context.Context, p *pendingClaim) (rebinds
 			}
 			pd.Target = plan.Interface{}
 			pd.VFIO = &plan.VFIO{Rebind: &orig, Netdev: netdev}
+			if err := d.snapshotVFIOVF(ctx, pd); err != nil {
+				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
+			}
 			rebinds = true
 		case dev.vfio != nil:
 			group, err := d.pci.groupDevice(dev.host.PCIAddress)
@@ -76,6 +85,10 @@ func (d *Driver) planDeviceAccess(ctx context.Context, p *pendingClaim) (rebinds
 			}
 			pd.Target = plan.Interface{}
 			pd.VFIO = &plan.VFIO{GroupDevice: group}
+			if err := d.snapshotVFIOVF(ctx, pd); err != nil {
+				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
+			}
+			rebinds = rebinds || pd.VFIO.VF != nil
 		case len(dev.host.RDMAVerbsDevices) > 0:
 			pd.RDMA = d.rdmaAccess(dev.host.RDMADevices, dev.host.RDMAVerbsDevices)
 		}
@@ -148,6 +161,10 @@ func (d *Driver) resumeBindings(ctx context.Context, c plan.Claim) (plan.Claim, 
 	if err != nil {
 		return c, err
 	}
+	// The original VF entries are the checkpoint's: applying again only fixes what differs.
+	if err := d.applyClaimVFs(ctx, c); err != nil {
+		return c, err
+	}
 	if len(c.CDIDeviceIDs) != len(c.Devices) {
 		ids, err := d.cdi.write(c)
 		if err != nil {
@@ -166,12 +183,16 @@ func (d *Driver) resumeBindings(ctx context.Context, c plan.Claim) (plan.Claim, 
 }
 
 // restoreBindings puts every device prepare rebound back on its original driver, and
-// its new netdev back to the recorded state, last device first; it goes on after a
+// its new netdev back to the recorded state, last device first; the PF's entry for a VF
+// given PF settings goes back first (restoreVFIOVF says why). It goes on after a
 // failure and reports all of them.
 func (d *Driver) restoreBindings(ctx context.Context, c plan.Claim) error {
 	var errs []error
 	for i := len(c.Devices) - 1; i >= 0; i-- {
 		dev := c.Devices[i]
+		if err := d.restoreVFIOVF(ctx, dev); err != nil {
+			errs = append(errs, fmt.Errorf("device %s: %w", dev.Device, err))
+		}
 		if dev.VFIO == nil || dev.VFIO.Rebind == nil {
 			continue
 		}
@@ -194,9 +215,11 @@ func (d *Driver) restoreBindings(ctx context.Context, c plan.Claim) error {
 	return errors.Join(errs...)
 }
 
+// rebindsDevices says whether prepare changes the host for a device of c: rebinds it to
+// vfio-pci or makes VF settings on its PF.
 func rebindsDevices(c plan.Claim) bool {
 	for _, dev := range c.Devices {
-		if dev.VFIO != nil && dev.VFIO.Rebind != nil {
+		if dev.VFIO != nil && (dev.VFIO.Rebind != nil || dev.VFIO.VF != nil) {
 			return true
 		}
 	}

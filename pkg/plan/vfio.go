@@ -18,6 +18,11 @@ type VFIO struct {
 	// unprepare gives that one this name, MTU, MAC and up state. It is recorded in the
 	// same checkpoint write as Rebind, and stays until unprepare has restored it.
 	Netdev *Original `json:"netdev,omitempty"`
+	// VF is the PF's entry for the VF before prepare made the Device's VFPlan settings
+	// (exactly the fields the VFPlan sets), nil when it has none. It is recorded in the
+	// same checkpoint write as Rebind, before any setting is made, so that a repeated
+	// prepare never records netclaim's own settings as the original; unprepare restores it.
+	VF *VFOriginal `json:"vf,omitempty"`
 }
 
 // Binding is a PCI device's driver binding in sysfs.

@@ -447,6 +447,36 @@ func TestVM_Lifecycle_IGBVFToVFIOForDPDK(t *testing.T) {
 	n.requireNoClaimLeft()
 }
 
+// A DPDK VF gets its hardware VLAN, administrative MAC, spoof checking and trust from
+// the PF at prepare (it has no netdev for attach to go through), and unprepare puts the
+// PF's entry back as well as the VF's driver and netdev.
+func TestVM_Lifecycle_IGBVFToVFIOWithVLANAndMAC(t *testing.T) {
+	n := newVMNode(t, 2)
+	vmtest.RequireModule(t, vmtest.VFIODriver)
+	vf := n.vfs[1]
+	n.configureVFNetdev(vf, netnstest.LinkState{Name: "dpdkvf1", MTU: 1400, MAC: "02:00:00:00:dd:01", Up: true})
+	device := n.publishedDevice(vf)
+	before := n.hostVF(vf)
+	claim := claimFor(device, fmt.Sprintf(`{"apiVersion":"netclaim.dev/v1alpha1","kind":"NetworkConfig",
+		"interface":{"mac":%q},"vlan":{"id":100,"qos":2},
+		"sriov":{"driver":"vfio-pci","spoofCheck":false,"trust":true}}`, podMAC))
+
+	n.mustPrepare(claim)
+
+	requireBinding(t, vf, vmtest.VFIODriver)
+	want := before.Entry
+	want.MAC, want.VLAN, want.QoS, want.VLANProto, want.SpoofCheck, want.Trust = podMAC, 100, 2, 0x8100, false, 1
+	if diff := cmp.Diff(want, n.vfEntry(vf.Index)); diff != "" {
+		t.Errorf("PF %s's entry for %v after prepare (-want +got):\n%s", n.pf.IfName, vf, diff)
+	}
+
+	n.mustUnprepare(claim)
+
+	requireBinding(t, vf, vmtest.IGBVFDriver)
+	n.requireHostVF(vf, "after unprepare", before)
+	n.requireNoClaimLeft()
+}
+
 // configureVFNetdev gives the VF's netdev want's name, MTU, MAC (set from the VF's side,
 // so the PF pins none) and up state.
 func (n *vmNode) configureVFNetdev(vf vmtest.VF, want netnstest.LinkState) {
