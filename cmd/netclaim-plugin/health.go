@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/klog/v2"
+	registerapi "k8s.io/kubelet/pkg/apis/pluginregistration/v1"
 )
 
 // readiness reports why the plugin cannot serve pods yet; nil means it can.
@@ -18,14 +19,15 @@ type readiness func() error
 // whose claim kubelet tries to prepare fails with "DRA driver netclaim.dev is not
 // registered" and waits about a minute for kubelet's retry, so a DaemonSet rolling update
 // must not move on (nor a user create pods) before this: the readiness probe asks it.
-func kubeletRegistration(status func() (registered bool, reason string, known bool)) readiness {
+// status is kubeletplugin.Helper.RegistrationStatus: nil until kubelet has answered.
+func kubeletRegistration(status func() *registerapi.RegistrationStatus) readiness {
 	return func() error {
-		registered, reason, known := status()
+		s := status()
 		switch {
-		case !known:
+		case s == nil:
 			return errors.New("kubelet has not registered the plugin yet")
-		case !registered:
-			return fmt.Errorf("kubelet refused to register the plugin: %s", reason)
+		case !s.PluginRegistered:
+			return fmt.Errorf("kubelet refused to register the plugin: %s", s.Error)
 		}
 		return nil
 	}

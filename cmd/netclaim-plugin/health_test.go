@@ -5,23 +5,25 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	registerapi "k8s.io/kubelet/pkg/apis/pluginregistration/v1"
 )
 
 func TestReadyz_FollowsKubeletRegistration(t *testing.T) {
 	tests := []struct {
-		name              string
-		registered, known bool
-		reason            string
-		wantCode          int
-		wantBody          string
+		name     string
+		status   *registerapi.RegistrationStatus
+		wantCode int
+		wantBody string
 	}{
-		{"kubelet has not called yet", false, false, "", http.StatusServiceUnavailable, "not registered the plugin yet"},
-		{"kubelet refused", false, true, "version mismatch", http.StatusServiceUnavailable, "refused to register the plugin: version mismatch"},
-		{"registered", true, true, "", http.StatusOK, "ok"},
+		{"kubelet has not called yet", nil, http.StatusServiceUnavailable, "not registered the plugin yet"},
+		{"kubelet refused", &registerapi.RegistrationStatus{Error: "version mismatch"}, http.StatusServiceUnavailable,
+			"refused to register the plugin: version mismatch"},
+		{"registered", &registerapi.RegistrationStatus{PluginRegistered: true}, http.StatusOK, "ok"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ready := kubeletRegistration(func() (bool, string, bool) { return tt.registered, tt.reason, tt.known })
+			ready := kubeletRegistration(func() *registerapi.RegistrationStatus { return tt.status })
 			rec := httptest.NewRecorder()
 			healthMux(ready).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 			if rec.Code != tt.wantCode || !strings.Contains(rec.Body.String(), tt.wantBody) {
@@ -32,7 +34,7 @@ func TestReadyz_FollowsKubeletRegistration(t *testing.T) {
 }
 
 func TestHealthz_AnswersWhileNotReady(t *testing.T) {
-	ready := kubeletRegistration(func() (bool, string, bool) { return false, "", false })
+	ready := kubeletRegistration(func() *registerapi.RegistrationStatus { return nil })
 	rec := httptest.NewRecorder()
 	healthMux(ready).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if rec.Code != http.StatusOK {

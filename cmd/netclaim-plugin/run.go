@@ -110,13 +110,7 @@ func run(ctx context.Context, o options) error {
 
 	var wg sync.WaitGroup
 	if o.healthAddress != "" {
-		ready := kubeletRegistration(func() (bool, string, bool) {
-			s := helper.RegistrationStatus()
-			if s == nil {
-				return false, "", false
-			}
-			return s.PluginRegistered, s.Error, true
-		})
+		ready := kubeletRegistration(helper.RegistrationStatus)
 		wg.Go(func() {
 			if err := serveHealth(ctx, o.healthAddress, ready); err != nil {
 				cancel(err)
