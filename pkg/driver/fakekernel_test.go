@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netclaim/netclaim/pkg/inventory"
 )
 
 // sysfsWrite is one attribute write, its path relative to the sysfs folder.
@@ -96,7 +98,7 @@ func (k *fakeKernel) override(addr string) string {
 }
 
 func (k *fakeKernel) driverOf(addr string) string {
-	d, err := linkName(filepath.Join(k.devDir(addr), "driver"))
+	d, err := inventory.LinkBase(filepath.Join(k.devDir(addr), "driver"))
 	if err != nil {
 		k.t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
@@ -69,7 +70,7 @@ func (b *pciBinder) driverDir(driver string) string {
 // override as "(null)".
 func (b *pciBinder) binding(addr string) (plan.Binding, error) {
 	dir := b.deviceDir(addr)
-	driver, err := linkName(filepath.Join(dir, "driver"))
+	driver, err := inventory.LinkBase(filepath.Join(dir, "driver"))
 	if err != nil {
 		return plan.Binding{}, fmt.Errorf("reading the driver of PCI device %s: %w", addr, err)
 	}
@@ -176,7 +177,7 @@ func (b *pciBinder) restore(addr string, to plan.Binding) error {
 
 // verify checks that the device's driver link names want ("" for unbound).
 func (b *pciBinder) verify(addr, want string) error {
-	got, err := linkName(filepath.Join(b.deviceDir(addr), "driver"))
+	got, err := inventory.LinkBase(filepath.Join(b.deviceDir(addr), "driver"))
 	if err != nil {
 		return fmt.Errorf("reading the driver of PCI device %s: %w", addr, err)
 	}
@@ -190,16 +191,4 @@ func (b *pciBinder) verify(addr, want string) error {
 		got = "no driver"
 	}
 	return fmt.Errorf("%s did not take PCI device %s (it has %s); a failed probe is only in the kernel log (dmesg | grep %s)", want, addr, got, addr)
-}
-
-// linkName is the last element of a symlink's target, or "" when there is no link.
-func linkName(path string) (string, error) {
-	target, err := os.Readlink(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return filepath.Base(target), nil
 }

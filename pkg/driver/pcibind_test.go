@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/inventory/fakesys"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
@@ -219,7 +220,7 @@ func TestPCIBinder_RefusesToWriteASyntheticHost(t *testing.T) {
 // groupOf is the IOMMU group of a device in the tree.
 func groupOf(t testing.TB, sysfs, addr string) string {
 	t.Helper()
-	g, err := linkName(filepath.Join(sysfs, "bus/pci/devices", addr, "iommu_group"))
+	g, err := inventory.LinkBase(filepath.Join(sysfs, "bus/pci/devices", addr, "iommu_group"))
 	if err != nil || g == "" {
 		t.Fatalf("IOMMU group of %s: %q, %v", addr, g, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
@@ -132,7 +133,7 @@ func (b *pciBinder) waitNetdev(ctx context.Context, addr, driver string) (string
 // physfnOf names a VF's PF for messages (", a VF of PF ens1f0 (0000:3b:00.0)"), or ""
 // when the device is no VF or its PF cannot be read.
 func (b *pciBinder) physfnOf(addr string) string {
-	pf, err := linkName(filepath.Join(b.deviceDir(addr), "physfn"))
+	pf, err := inventory.LinkBase(filepath.Join(b.deviceDir(addr), "physfn"))
 	if err != nil || pf == "" {
 		return ""
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/netclaim/netclaim/pkg/inventory"
 )
 
 // checkVFIOReady refuses, before anything on the host changes, a device that vfio-pci
@@ -24,7 +26,7 @@ func (b *pciBinder) checkVFIOReady(addr string, rebind bool) error {
 			return fmt.Errorf("the vfio-pci driver is not loaded on this node (%w): load it (modprobe vfio-pci)", err)
 		}
 	}
-	group, err := linkName(filepath.Join(b.deviceDir(addr), "iommu_group"))
+	group, err := inventory.LinkBase(filepath.Join(b.deviceDir(addr), "iommu_group"))
 	if err != nil {
 		return fmt.Errorf("reading the IOMMU group of %s: %w", addr, err)
 	}
@@ -54,7 +56,7 @@ func (b *pciBinder) checkGroupIsolated(addr, group string) error {
 		if m.Name() == addr {
 			continue
 		}
-		driver, err := linkName(filepath.Join(dir, m.Name(), "driver"))
+		driver, err := inventory.LinkBase(filepath.Join(dir, m.Name(), "driver"))
 		if err != nil {
 			return fmt.Errorf("reading the driver of %s in IOMMU group %s: %w", m.Name(), group, err)
 		}
@@ -88,7 +90,7 @@ func (b *pciBinder) noIOMMUMode() bool {
 // has it: /dev/vfio/<group>, or /dev/vfio/noiommu-<group> for a group vfio made up in
 // no-IOMMU mode (the kernel names those groups vfio-noiommu).
 func (b *pciBinder) groupDevice(addr string) (string, error) {
-	group, err := linkName(filepath.Join(b.deviceDir(addr), "iommu_group"))
+	group, err := inventory.LinkBase(filepath.Join(b.deviceDir(addr), "iommu_group"))
 	if err != nil {
 		return "", fmt.Errorf("reading the IOMMU group of %s: %w", addr, err)
 	}

@@ -154,7 +154,7 @@ func assignOwners(netdevs []*netdev, functions map[string]*pciFunction) error {
 		if n.owner != "" || !n.hasDevice {
 			continue
 		}
-		driver, err := linkBase(filepath.Join(n.dir, "device/driver"))
+		driver, err := LinkBase(filepath.Join(n.dir, "device/driver"))
 		if err != nil {
 			return fmt.Errorf("interface %s: reading device/driver: %w", n.name, err)
 		}
@@ -197,5 +197,5 @@ func readDevType(path string) (string, error) {
 // readMaster returns the name of the device an interface is enslaved to: the kernel links
 // <if>/master to it for bridge, bond, team and VRF ports.
 func readMaster(dir string) (string, error) {
-	return linkBase(filepath.Join(dir, "master"))
+	return LinkBase(filepath.Join(dir, "master"))
 }

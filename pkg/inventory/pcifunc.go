@@ -80,7 +80,7 @@ func readPCIFunction(sysDir string, d *ghw.PCIDevice) (*pciFunction, error) {
 	}
 	dir := filepath.Join(sysDir, "bus/pci/devices", d.Address)
 	var err error
-	if f.physfn, err = linkBase(filepath.Join(dir, "physfn")); err != nil {
+	if f.physfn, err = LinkBase(filepath.Join(dir, "physfn")); err != nil {
 		return nil, fmt.Errorf("reading physfn: %w", err)
 	}
 	// A VF has no SR-IOV capability of its own: only a PF is worth the sriov_* reads.
@@ -118,7 +118,7 @@ func (f *pciFunction) readSRIOV(dir string) error {
 	f.vfIndexes = make(map[string]int, numVFs)
 	for i := range numVFs {
 		link := "virtfn" + strconv.Itoa(i)
-		vf, err := linkBase(filepath.Join(dir, link))
+		vf, err := LinkBase(filepath.Join(dir, link))
 		if err != nil {
 			return wrapRead(link, err)
 		}

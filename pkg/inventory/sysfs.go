@@ -86,9 +86,10 @@ func readOptionalInt(path string) (value int, ok bool, err error) {
 	return v, true, nil
 }
 
-// linkBase is the last element of a symlink's target (a driver, an IOMMU group, a PF),
-// or "" when the link does not exist.
-func linkBase(path string) (string, error) {
+// LinkBase is the last element of a sysfs symlink's target (a driver, an IOMMU group, a
+// PF), or "" when the link does not exist. pkg/driver reads the same links when it
+// rebinds a VF.
+func LinkBase(path string) (string, error) {
 	target, err := os.Readlink(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
