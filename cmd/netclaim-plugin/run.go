@@ -25,6 +25,7 @@ import (
 	"github.com/netclaim/netclaim/pkg/driver"
 	"github.com/netclaim/netclaim/pkg/netdev"
 	"github.com/netclaim/netclaim/pkg/nri"
+	"github.com/netclaim/netclaim/pkg/pcibind"
 	"github.com/netclaim/netclaim/pkg/version"
 )
 
@@ -77,6 +78,7 @@ func run(ctx context.Context, o options) error {
 		Netdevs:    attacher,
 		Recorder:   eventRecorder(ctx, client),
 		HostRoot:   o.hostRoot,
+		PCI:        pcibind.New(o.hostRoot),
 		OnFatalError: func(err error) {
 			cancel(fmt.Errorf("fatal kubelet plugin error: %w", err))
 		},

@@ -1,16 +1,22 @@
 // Package driver is netclaim's kubelet plugin: it implements kubeletplugin.DRAPlugin.
 //
-// NodePrepareResources runs before the pod's network namespace exists, so prepare only
-// decides: it validates the claim's configuration against the allocated devices, picks the
-// interface names, writes a CDI spec that tells the containers their interface names, and
-// persists a plan.Claim in the checkpoint for the NRI hook to execute. Nothing on the host
-// besides the CDI directory and the checkpoint is touched here.
+// NodePrepareResources runs before the pod's network namespace exists, so prepare mostly
+// decides: it validates each claim's configuration against the allocated devices, picks
+// the interface names, builds the complete plan.Claim, writes a CDI spec that tells the
+// containers their interfaces and device nodes, and persists the plan in the checkpoint
+// for the NRI hook to carry out. It does change the host for a device handed to the pod
+// through vfio-pci (DPDK, sriov.driver: vfio-pci): it rebinds the VF from its kernel
+// driver to vfio-pci and makes the VF's settings on its PF, after recording the original
+// binding, netdev and PF entry in the checkpoint. Unprepare detaches a claim that is
+// still attached, puts those devices back on their original drivers (restoring their
+// netdevs and PF entries), and removes the CDI spec and the checkpoint entry.
 package driver
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	resourceapi "k8s.io/api/resource/v1"
@@ -20,6 +26,7 @@ import (
 
 	"github.com/netclaim/netclaim/pkg/checkpoint"
 	"github.com/netclaim/netclaim/pkg/inventory"
+	"github.com/netclaim/netclaim/pkg/pcibind"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
@@ -46,9 +53,11 @@ type Config struct {
 	// and restores it at unprepare; without it such a device with a netdev is refused.
 	Netdevs NetdevKeeper
 	// HostRoot is the host the inventory describes, as inventory.Options.HostRoot: "" or
-	// "/" for the live host. Prepare reads HostRoot/sys for vfio-pci and RDMA devices, and
-	// changes driver bindings (sriov.driver: vfio-pci) only on the live host.
+	// "/" for the live host. Prepare reads HostRoot/sys for RDMA devices.
 	HostRoot string
+	// PCI reads and changes the driver bindings of PCI devices (sriov.driver: vfio-pci).
+	// Nil means pcibind over HostRoot, which changes bindings only on the live host.
+	PCI Binder
 	// Recorder, when set, receives a Warning event on the claim for every failed prepare.
 	Recorder record.EventRecorder
 	// OnFatalError, when set, is called by HandleError for background errors that retrying
@@ -90,7 +99,9 @@ type Driver struct {
 	cfg Config
 	cdi *cdiSpecs
 	// pci reads PCI devices' sysfs and rebinds their drivers (vfio-pci).
-	pci *pciBinder
+	pci Binder
+	// sysfs is HostRoot's sysfs folder.
+	sysfs string
 
 	// mu serialises prepare and unprepare. Interface names and device exclusivity are
 	// decided against the checkpoint's current content, so two overlapping calls for
@@ -128,7 +139,19 @@ func New(cfg Config) (*Driver, error) {
 	if err := specs.removeOrphans(cfg.Checkpoint); err != nil {
 		return nil, err
 	}
-	return &Driver{cfg: cfg, cdi: specs, pci: newPCIBinder(cfg.HostRoot)}, nil
+	pci := cfg.PCI
+	if pci == nil {
+		pci = pcibind.New(cfg.HostRoot)
+	}
+	return &Driver{cfg: cfg, cdi: specs, pci: pci, sysfs: filepath.Join(hostRootDir(cfg.HostRoot), "sys")}, nil
+}
+
+// hostRootDir is the folder HostRoot names: "" is the live host's "/".
+func hostRootDir(hostRoot string) string {
+	if hostRoot == "" {
+		return "/"
+	}
+	return hostRoot
 }
 
 // HandleError reports background errors of the kubelet plugin helper (ResourceSlice

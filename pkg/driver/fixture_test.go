@@ -45,9 +45,21 @@ type fixture struct {
 	detacher  *recordingDetacher
 	netdevs   NetdevKeeper
 	inventory map[string]inventory.Device
+	// hostRoot and pci are the driver's Config.HostRoot and Config.PCI.
+	hostRoot string
+	pci      Binder
 }
 
 func newFixture(t testing.TB, devices ...inventory.Device) *fixture {
+	t.Helper()
+	f := unstartedFixture(t, devices...)
+	f.start(t)
+	return f
+}
+
+// unstartedFixture is a fixture whose driver start creates, once the test has set what
+// it needs (hostRoot, pci).
+func unstartedFixture(t testing.TB, devices ...inventory.Device) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{
@@ -61,7 +73,6 @@ func newFixture(t testing.TB, devices ...inventory.Device) *fixture {
 	for _, d := range devices {
 		f.inventory[d.Name] = d
 	}
-	f.start(t)
 	return f
 }
 
@@ -85,6 +96,8 @@ func (f *fixture) start(t testing.TB) {
 		Detacher: f.detacher,
 		Netdevs:  f.netdevs,
 		Recorder: f.recorder,
+		HostRoot: f.hostRoot,
+		PCI:      f.pci,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -1,13 +1,34 @@
 package driver
 
 import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
-// buildPlan records what prepare decided for the claim, for the NRI hook to carry out
-// without looking at the claim or the config again.
-func buildPlan(p *pendingClaim) plan.Claim {
+// planClaims builds the complete plan of every fresh claim; a claim whose plan cannot be
+// built fails alone.
+func (d *Driver) planClaims(ctx context.Context, fresh []*pendingClaim) map[types.UID]error {
+	failed := map[types.UID]error{}
+	for _, p := range fresh {
+		c, err := d.planClaim(ctx, p)
+		if err != nil {
+			failed[p.claim.UID] = err
+			continue
+		}
+		p.plan = c
+	}
+	return failed
+}
+
+// planClaim records what prepare decided for the claim, for the NRI hook to carry out
+// without looking at the claim or the config again, and for a vfio-pci device what the
+// host looks like before prepare changes it (planVFIO), for unprepare to put back.
+func (d *Driver) planClaim(ctx context.Context, p *pendingClaim) (plan.Claim, error) {
 	c := plan.Claim{
 		UID:          string(p.claim.UID),
 		Namespace:    p.claim.Namespace,
@@ -18,14 +39,20 @@ func buildPlan(p *pendingClaim) plan.Claim {
 		Devices:      make([]plan.Device, len(p.devices)),
 	}
 	for i, dev := range p.devices {
-		c.Devices[i] = planDevice(dev)
+		pd, err := d.planDevice(ctx, dev)
+		if err != nil {
+			return plan.Claim{}, fmt.Errorf("device %s: %w", dev.result.Device, err)
+		}
+		c.Devices[i] = pd
 	}
-	return c
+	return c, nil
 }
 
-func planDevice(dev pendingDevice) plan.Device {
+// planDevice plans one device: a netdev with its interface in the pod and the character
+// devices of its RDMA devices, or a vfio-pci device, which has no interface.
+func (d *Driver) planDevice(ctx context.Context, dev pendingDevice) (plan.Device, error) {
 	cfg := dev.config
-	d := plan.Device{
+	pd := plan.Device{
 		Request: parentRequest(dev.result.Request),
 		Pool:    dev.result.Pool,
 		Device:  dev.result.Device,
@@ -35,14 +62,22 @@ func planDevice(dev pendingDevice) plan.Device {
 			HardwareAddr: dev.host.MAC,
 			MTU:          dev.host.MTU,
 		},
-		Target:    targetInterface(dev.ifName, cfg.Interface),
-		Addresses: append([]string(nil), cfg.Addresses...),
-		Routes:    planRoutes(cfg.Routes),
+		VF: planVF(dev),
 	}
-	planSubInterface(&d, cfg)
-	planVRFAndRules(&d, cfg)
-	d.VF = planVF(dev)
-	return d
+	if dev.vfio != nil {
+		vfio, err := d.planVFIO(ctx, dev.host.PCIAddress, dev.vfio.rebind, pd.VF)
+		pd.VFIO = vfio
+		return pd, err
+	}
+	pd.Target = targetInterface(dev.ifName, cfg.Interface)
+	pd.Addresses = append([]string(nil), cfg.Addresses...)
+	pd.Routes = planRoutes(cfg.Routes)
+	planSubInterface(&pd, cfg)
+	planVRFAndRules(&pd, cfg)
+	if len(dev.host.RDMAVerbsDevices) > 0 {
+		pd.RDMA = d.rdmaAccess(dev.host.RDMADevices, dev.host.RDMAVerbsDevices)
+	}
+	return pd, nil
 }
 
 // targetInterface leaves MTU and MAC zero when the config does not set them: the device

@@ -20,14 +20,18 @@ type pendingClaim struct {
 	claim   *resourceapi.ResourceClaim
 	pod     podRef
 	devices []pendingDevice
-	// plan is built once the interface names are known.
+	// plan is the claim's complete plan, built by planClaims once the interface names
+	// are known.
 	plan plan.Claim
 }
 
-// PrepareResourceClaims decides a plan for every claim, writes its CDI spec and persists
-// all new plans with one checkpoint write. Failures are per claim (PrepareResult.Err); the
-// kubelet retries those. The overall error is never set: one bad claim must not hide the
-// results of the others.
+// PrepareResourceClaims prepares every claim in the same steps: a claim the checkpoint
+// holds is answered from it (replay); any other is resolved against the inventory and its
+// config (decide), its interfaces are named, its complete plan is built (planClaims), the
+// host is changed where the plan says so (bindDevices: vfio-pci), its CDI spec is written,
+// and all new plans are persisted with one checkpoint write. Failures are per claim
+// (PrepareResult.Err); the kubelet retries those. The overall error is never set: one bad
+// claim must not hide the results of the others.
 func (d *Driver) PrepareResourceClaims(ctx context.Context, claims []*resourceapi.ResourceClaim) (map[types.UID]kubeletplugin.PrepareResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -51,10 +55,8 @@ func (d *Driver) PrepareResourceClaims(ctx context.Context, claims []*resourceap
 	d.step(StepPrepareValidated)
 
 	fresh = d.keepSucceeded(ctx, fresh, results, d.assignInterfaceNames(fresh))
-	for _, p := range fresh {
-		p.plan = buildPlan(p)
-	}
-	fresh = d.keepSucceeded(ctx, fresh, results, d.prepareDeviceAccess(ctx, fresh))
+	fresh = d.keepSucceeded(ctx, fresh, results, d.planClaims(ctx, fresh))
+	fresh = d.keepSucceeded(ctx, fresh, results, d.bindDevices(ctx, fresh))
 	fresh = d.keepSucceeded(ctx, fresh, results, d.writeCDISpecs(fresh))
 	d.step(StepPrepareCDIWritten)
 	fresh = d.keepSucceeded(ctx, fresh, results, d.persist(fresh))

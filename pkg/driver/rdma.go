@@ -20,7 +20,7 @@ func (d *Driver) rdmaAccess(devices, verbs []string) *plan.RDMA {
 	for _, v := range verbs {
 		r.DeviceNodes = append(r.DeviceNodes, filepath.Join(rdmaDeviceDir, v))
 	}
-	if _, err := os.Stat(filepath.Join(d.pci.sysfs, "class/misc/rdma_cm")); err == nil {
+	if _, err := os.Stat(filepath.Join(d.sysfs, "class/misc/rdma_cm")); err == nil {
 		r.DeviceNodes = append(r.DeviceNodes, filepath.Join(rdmaDeviceDir, "rdma_cm"))
 	}
 	return r

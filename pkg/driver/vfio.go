@@ -45,7 +45,7 @@ func (d *Driver) decideVFIO(host inventory.Device, cfg *v1alpha1.NetworkConfig) 
 	if err := checkVFIOVFSettings(host, cfg); err != nil {
 		return nil, err
 	}
-	if err := d.pci.checkVFIOReady(host.PCIAddress, v.rebind); err != nil {
+	if err := d.pci.CheckVFIOReady(host.PCIAddress, v.rebind); err != nil {
 		return nil, fmt.Errorf("cannot hand %s to the pod through vfio-pci: %w", host.PCIAddress, err)
 	}
 	return v, nil

@@ -2,17 +2,11 @@ package driver
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"k8s.io/klog/v2"
 
-	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
@@ -37,14 +31,9 @@ type NetdevKeeper interface {
 	RestoreVF(ctx context.Context, vf plan.VFPlan, orig plan.VFOriginal, netdevMAC string) error
 }
 
-// defaultNetdevWait bounds the wait for the netdev of a device bound back to its driver. Drivers
-// register it in their probe, so it is normally there when the bind write returns; the
-// margin is for drivers that finish their probe asynchronously.
-const defaultNetdevWait = 5 * time.Second
-
 // snapshotNetdev reads the netdev of a device about to be rebound, nil when it has none.
 func (d *Driver) snapshotNetdev(ctx context.Context, addr string) (*plan.Original, error) {
-	names, err := d.pci.netdevs(addr)
+	names, err := d.pci.Netdevs(addr)
 	if err != nil || len(names) == 0 {
 		return nil, err
 	}
@@ -73,73 +62,15 @@ func (d *Driver) restoreNetdev(ctx context.Context, dev plan.Device) error {
 	if d.cfg.Netdevs == nil {
 		return fmt.Errorf("netdev %s of %s cannot be restored: this plugin has no netdev keeper", want.Name, addr)
 	}
-	name, err := d.pci.waitNetdev(ctx, addr, dev.VFIO.Rebind.Driver)
+	name, err := d.pci.WaitNetdev(ctx, addr, dev.VFIO.Rebind.Driver)
 	if err != nil {
 		return err
 	}
 	if err := d.cfg.Netdevs.RestoreNetdev(ctx, addr, *want); err != nil {
 		return fmt.Errorf("restoring netdev %s of PCI device %s%s (the driver created it as %s): %w",
-			want.Name, addr, d.pci.physfnOf(addr), name, err)
+			want.Name, addr, d.pci.DescribePF(addr), name, err)
 	}
 	klog.FromContext(ctx).V(2).Info("Restored netdev", "pciAddress", addr, "name", want.Name, "createdAs", name,
 		"mtu", want.MTU, "mac", want.HardwareAddr, "up", want.Up)
 	return nil
-}
-
-// netdevs lists the device's netdevs in this network namespace (sysfs shows only the
-// netdevs of the namespace that mounted it).
-func (b *pciBinder) netdevs(addr string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(b.deviceDir(addr), "net"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing the netdevs of PCI device %s: %w", addr, err)
-	}
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name()
-	}
-	return names, nil
-}
-
-// waitNetdev waits, up to b.netdevWait, for the device's driver to have created its one
-// netdev, and returns its name.
-func (b *pciBinder) waitNetdev(ctx context.Context, addr, driver string) (string, error) {
-	deadline := time.Now().Add(b.netdevWait)
-	for {
-		names, err := b.netdevs(addr)
-		switch {
-		case err != nil:
-			return "", err
-		case len(names) == 1:
-			return names[0], nil
-		case len(names) > 1:
-			return "", fmt.Errorf("PCI device %s has several netdevs (%s) after binding it back to %s, and netclaim restores one per device",
-				addr, strings.Join(names, ", "), driver)
-		case !time.Now().Before(deadline):
-			return "", fmt.Errorf("PCI device %s is back on %s but has no netdev in this network namespace after %s: "+
-				"the driver's probe did not create one (dmesg | grep %s), or something moved it away; unprepare will retry",
-				addr, driver, b.netdevWait, addr)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("waiting for the netdev of PCI device %s: %w", addr, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// physfnOf names a VF's PF for messages (", a VF of PF ens1f0 (0000:3b:00.0)"), or ""
-// when the device is no VF or its PF cannot be read.
-func (b *pciBinder) physfnOf(addr string) string {
-	pf, err := inventory.LinkBase(filepath.Join(b.deviceDir(addr), "physfn"))
-	if err != nil || pf == "" {
-		return ""
-	}
-	names, err := b.netdevs(pf)
-	if err != nil || len(names) == 0 {
-		return ", a VF of PF " + pf
-	}
-	return fmt.Sprintf(", a VF of PF %s (%s)", strings.Join(names, ", "), pf)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	pt "github.com/netclaim/netclaim/pkg/pcibind/pcibindtest"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
@@ -15,7 +16,7 @@ func TestUnprepare_KeepsClaimWhenNetdevRestoreFailsUntilARetrySucceeds(t *testin
 	v := newVFIOFixture(t)
 	claim := dpdkClaim(t, "a", v.name(treeVF))
 	v.mustPrepare(t, claim)
-	v.kernel.takeWrites()
+	v.kernel.TakeWrites()
 	v.netdevs.err = errors.New("name ens1f0v0 is already taken")
 
 	err := v.unprepare(t, claim)[claim.UID]
@@ -23,7 +24,7 @@ func TestUnprepare_KeepsClaimWhenNetdevRestoreFailsUntilARetrySucceeds(t *testin
 	wantErrContaining(t, err, "unpreparing claim telco/a", "device "+v.name(treeVF),
 		"restoring netdev ens1f0v0 of PCI device "+treeVF+", a VF of PF ens1f0 ("+treePF+") (the driver created it as ens1f0v0)",
 		"name ens1f0v0 is already taken")
-	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 	stored, ok := v.checkpointed(t)["uid-a"]
 	if !ok {
 		t.Fatal("the claim was forgotten while its netdev is not restored")
@@ -37,11 +38,11 @@ func TestUnprepare_KeepsClaimWhenNetdevRestoreFailsUntilARetrySucceeds(t *testin
 
 	v.netdevs.err = nil
 	v.netdevs.takeRestores()
-	v.kernel.takeWrites()
+	v.kernel.TakeWrites()
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 		t.Fatalf("retried unprepare: %v", err)
 	}
-	if w := v.kernel.takeWrites(); len(w) != 0 {
+	if w := v.kernel.TakeWrites(); len(w) != 0 {
 		t.Errorf("the retried unprepare wrote sysfs although igbvf has the VF: %v", w)
 	}
 	if diff := cmp.Diff([]restoreCall{{treeVF, treeVFNetdev}}, v.netdevs.takeRestores()); diff != "" {
@@ -56,7 +57,7 @@ func TestUnprepare_KeepsClaimWhenTheRestoredDriverMakesNoNetdev(t *testing.T) {
 	v := newVFIOFixture(t)
 	claim := dpdkClaim(t, "a", v.name(treeVF))
 	v.mustPrepare(t, claim)
-	v.kernel.withholdNetdev = true
+	v.kernel.WithholdNetdev = true
 
 	err := v.unprepare(t, claim)[claim.UID]
 
@@ -69,7 +70,7 @@ func TestUnprepare_KeepsClaimWhenTheRestoredDriverMakesNoNetdev(t *testing.T) {
 	}
 
 	// The driver's netdev shows up late; kubelet's retry restores it.
-	v.kernel.createNetdev(treeVF)
+	v.kernel.CreateNetdev(treeVF)
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 		t.Fatalf("retried unprepare: %v", err)
 	}
@@ -93,13 +94,13 @@ func TestPrepare_RecordsNoNetdevForAVFWithoutOne(t *testing.T) {
 	v.mustPrepare(t, claim)
 
 	got := v.checkpointed(t)["uid-a"]
-	if diff := cmp.Diff(&plan.VFIO{GroupDevice: v.group(t, treeVF), Rebind: &onIGBVF}, got.Devices[0].VFIO); diff != "" {
+	if diff := cmp.Diff(&plan.VFIO{GroupDevice: v.group(t, treeVF), Rebind: &pt.OnIGBVF}, got.Devices[0].VFIO); diff != "" {
 		t.Errorf("checkpointed VFIO plan (-want +got):\n%s", diff)
 	}
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 		t.Fatalf("unprepare: %v", err)
 	}
-	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 	if r := v.netdevs.takeRestores(); len(r) != 0 {
 		t.Errorf("netdev restores for a VF that had no netdev: %v", r)
 	}

@@ -8,34 +8,63 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 
+	"github.com/netclaim/netclaim/pkg/pcibind"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
-// prepareDeviceAccess completes the plans of fresh claims with what their containers get
-// besides a netdev: the RDMA character devices of RDMA-capable netdevs, and the IOMMU
-// group of vfio-pci devices, binding those to vfio-pci first where sriov.driver asks.
+// planVFIO records, for a device the pod gets through vfio-pci, what unprepare needs to
+// put the host back: for a device prepare moves to vfio-pci its original binding and
+// netdev, for a device on vfio-pci already its IOMMU group's character device, and for a
+// VF with settings on its PF (vf) the PF's original entry. The group device of a device
+// still to be bound is the bind's result (bindClaim): vfio creates /dev/vfio/<group> when
+// vfio-pci takes the device, and in no-IOMMU mode the group itself.
+func (d *Driver) planVFIO(ctx context.Context, addr string, rebind bool, vf *plan.VFPlan) (*plan.VFIO, error) {
+	v := &plan.VFIO{}
+	if rebind {
+		orig, err := d.pci.Binding(addr)
+		if err != nil {
+			return nil, err
+		}
+		netdev, err := d.snapshotNetdev(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		v.Rebind, v.Netdev = &orig, netdev
+	} else {
+		group, err := d.pci.GroupDevice(addr)
+		if err != nil {
+			return nil, err
+		}
+		v.GroupDevice = group
+	}
+	orig, err := d.snapshotVFIOVF(ctx, vf)
+	if err != nil {
+		return nil, err
+	}
+	v.VF = orig
+	return v, nil
+}
+
+// bindDevices makes prepare's changes on the host: it binds the devices whose plans
+// rebind them to vfio-pci and makes their VFs' settings on the PF.
 //
-// Binding is the slow, fallible part of prepare and changes the host, so the devices'
-// original bindings are persisted (one checkpoint write for all claims) before the first
-// sysfs write: a plugin that dies half-way leaves a checkpointed claim that a repeated
-// prepare finishes (resumeBindings) and unprepare restores (restoreBindings). The same
-// write records the PF's original entry for each VF that gets PF settings (vfio_vf.go).
-func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim) map[types.UID]error {
-	failed := map[types.UID]error{}
+// Binding is the slow, fallible part of prepare and changes the host, so the plans with
+// the devices' original bindings are persisted (one checkpoint write for all claims)
+// before the first sysfs write: a plugin that dies half-way leaves a checkpointed claim
+// that a repeated prepare finishes (resumeBindings) and unprepare restores
+// (restoreBindings). The same write records the PF's original entry for each VF that
+// gets PF settings (vfio_vf.go).
+func (d *Driver) bindDevices(ctx context.Context, fresh []*pendingClaim) map[types.UID]error {
 	var rebinding []*pendingClaim
 	for _, p := range fresh {
-		rebinds, err := d.planDeviceAccess(ctx, p)
-		if err != nil {
-			failed[p.claim.UID] = err
-			continue
-		}
-		if rebinds {
+		if rebindsDevices(p.plan) {
 			rebinding = append(rebinding, p)
 		}
 	}
 	if len(rebinding) == 0 {
-		return failed
+		return nil
 	}
+	failed := map[types.UID]error{}
 	if err := d.recordBindings(rebinding); err != nil {
 		for _, p := range rebinding {
 			failed[p.claim.UID] = err
@@ -44,11 +73,7 @@ func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim)
 	}
 	d.step(StepPrepareBindingsRecorded)
 	for _, p := range rebinding {
-		if _, err := d.bindClaim(ctx, &p.plan); err != nil {
-			failed[p.claim.UID] = d.undoBindings(ctx, p.plan, err)
-			continue
-		}
-		if err := d.applyClaimVFs(ctx, p.plan); err != nil {
+		if _, err := d.changeHost(ctx, &p.plan); err != nil {
 			failed[p.claim.UID] = d.undoBindings(ctx, p.plan, err)
 		}
 	}
@@ -56,44 +81,14 @@ func (d *Driver) prepareDeviceAccess(ctx context.Context, fresh []*pendingClaim)
 	return failed
 }
 
-// planDeviceAccess fills the VFIO and RDMA parts of a claim's plan and says whether any
-// of its devices must be rebound or get VF settings on their PF. For those it records the
-// original binding and netdev, and the PF's original entry for the VF.
-func (d *Driver) planDeviceAccess(ctx context.Context, p *pendingClaim) (rebinds bool, err error) {
-	for i, dev := range p.devices {
-		pd := &p.plan.Devices[i]
-		switch {
-		case dev.vfio != nil && dev.vfio.rebind:
-			orig, err := d.pci.binding(dev.host.PCIAddress)
-			if err != nil {
-				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
-			}
-			netdev, err := d.snapshotNetdev(ctx, dev.host.PCIAddress)
-			if err != nil {
-				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
-			}
-			pd.Target = plan.Interface{}
-			pd.VFIO = &plan.VFIO{Rebind: &orig, Netdev: netdev}
-			if err := d.snapshotVFIOVF(ctx, pd); err != nil {
-				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
-			}
-			rebinds = true
-		case dev.vfio != nil:
-			group, err := d.pci.groupDevice(dev.host.PCIAddress)
-			if err != nil {
-				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
-			}
-			pd.Target = plan.Interface{}
-			pd.VFIO = &plan.VFIO{GroupDevice: group}
-			if err := d.snapshotVFIOVF(ctx, pd); err != nil {
-				return false, fmt.Errorf("device %s: %w", dev.result.Device, err)
-			}
-			rebinds = rebinds || pd.VFIO.VF != nil
-		case len(dev.host.RDMAVerbsDevices) > 0:
-			pd.RDMA = d.rdmaAccess(dev.host.RDMADevices, dev.host.RDMAVerbsDevices)
-		}
+// changeHost binds c's devices to vfio-pci where its plan says so, then makes the PF
+// settings of its vfio-pci VFs; changed says whether the plan changed (a group device).
+func (d *Driver) changeHost(ctx context.Context, c *plan.Claim) (changed bool, err error) {
+	changed, err = d.bindClaim(ctx, c)
+	if err != nil {
+		return changed, err
 	}
-	return rebinds, nil
+	return changed, d.applyClaimVFs(ctx, *c)
 }
 
 // recordBindings persists the plans whose devices are about to be rebound, with their
@@ -118,10 +113,10 @@ func (d *Driver) bindClaim(ctx context.Context, c *plan.Claim) (changed bool, er
 		if dev.VFIO == nil || dev.VFIO.Rebind == nil {
 			continue
 		}
-		if err := d.pci.bindTo(dev.Host.PCIAddress, vfioPCI); err != nil {
+		if err := d.pci.Bind(dev.Host.PCIAddress, vfioPCI); err != nil {
 			return changed, fmt.Errorf("device %s: binding it to vfio-pci: %w", dev.Device, err)
 		}
-		group, err := d.pci.groupDevice(dev.Host.PCIAddress)
+		group, err := d.pci.GroupDevice(dev.Host.PCIAddress)
 		if err != nil {
 			return changed, fmt.Errorf("device %s: %w", dev.Device, err)
 		}
@@ -157,12 +152,9 @@ func (d *Driver) resumeBindings(ctx context.Context, c plan.Claim) (plan.Claim, 
 	if !rebindsDevices(c) {
 		return c, nil
 	}
-	changed, err := d.bindClaim(ctx, &c)
-	if err != nil {
-		return c, err
-	}
 	// The original VF entries are the checkpoint's: applying again only fixes what differs.
-	if err := d.applyClaimVFs(ctx, c); err != nil {
+	changed, err := d.changeHost(ctx, &c)
+	if err != nil {
 		return c, err
 	}
 	if len(c.CDIDeviceIDs) != len(c.Devices) {
@@ -196,8 +188,8 @@ func (d *Driver) restoreBindings(ctx context.Context, c plan.Claim) error {
 		if dev.VFIO == nil || dev.VFIO.Rebind == nil {
 			continue
 		}
-		err := d.pci.restore(dev.Host.PCIAddress, *dev.VFIO.Rebind)
-		if errors.Is(err, errDeviceGone) {
+		err := d.pci.Restore(dev.Host.PCIAddress, *dev.VFIO.Rebind)
+		if errors.Is(err, pcibind.ErrDeviceGone) {
 			// Disabling a PF's VFs or unplugging the device removes it with its binding.
 			klog.FromContext(ctx).Info("Device is gone from sysfs; no driver to restore", "device", dev.Device, "pciAddress", dev.Host.PCIAddress)
 			continue

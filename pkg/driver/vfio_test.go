@@ -13,14 +13,44 @@ import (
 	"tags.cncf.io/container-device-interface/pkg/cdi"
 
 	"github.com/netclaim/netclaim/pkg/inventory"
+	"github.com/netclaim/netclaim/pkg/inventory/fakesys"
+	"github.com/netclaim/netclaim/pkg/pcibind"
+	pt "github.com/netclaim/netclaim/pkg/pcibind/pcibindtest"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
+
+// Addresses of rebindHost's functions.
+const (
+	treePF     = pt.PF
+	treeVF     = pt.IGBVF       // igbvf, netdev ens1f0v0
+	treeVFIOVF = pt.VFIOVF      // vfio-pci already
+	treeRDMAVF = "0000:5e:02.0" // mlx5_core with RDMA device mlx5_2
+	treeNIC    = "0000:af:00.0" // e1000e, no SR-IOV
+)
+
+// rebindHost is pcibindtest's Intel 82576 PF with a VF on igbvf and one on vfio-pci, a
+// Mellanox PF with an RDMA-capable VF, and a plain NIC; vfio-pci is loaded. Every
+// function has an IOMMU group of its own.
+func rebindHost() *fakesys.Host {
+	h := fakesys.NewHost()
+	pt.AddIGB(h)
+	h.AddPF(fakesys.PF{
+		NIC: fakesys.NIC{PCIAddress: "0000:5e:00.0", PCIeRoot: "pci0000:5d", Vendor: "15b3", Device: "1017", Driver: "mlx5_core",
+			RDMADevices: []string{"mlx5_0"}, Netdev: fakesys.Netdev{IfName: "ens2f0", SpeedMbps: 25000}},
+		TotalVFs: 4, VFDevice: "1018",
+		VFs: []fakesys.VF{{PCIAddress: treeRDMAVF, Driver: "mlx5_core", RDMADevices: []string{"mlx5_2"},
+			Netdev: fakesys.Netdev{IfName: "ens2f0v0", SpeedMbps: 25000}}},
+	})
+	h.AddNIC(fakesys.NIC{PCIAddress: treeNIC, PCIeRoot: "pci0000:ae", Vendor: "8086", Device: "10d3", Driver: "e1000e",
+		Netdev: fakesys.Netdev{IfName: "ens3"}})
+	return h
+}
 
 // vfioFixture is a driver over rebindHost's synthetic sysfs, whose writes go through a
 // fake kernel, with the devices discovery finds there.
 type vfioFixture struct {
 	*fixture
-	kernel *fakeKernel
+	kernel *pt.Kernel
 	sysfs  string
 	// netdevs is the fixture's NetdevKeeper, which knows treeVF's netdev.
 	netdevs *fakeNetdevs
@@ -29,30 +59,24 @@ type vfioFixture struct {
 // treeVFNetdev is treeVF's netdev on the host before prepare, as the keeper reads it.
 var treeVFNetdev = plan.Original{Name: "ens1f0v0", Index: 12, MTU: 9000, HardwareAddr: "02:00:00:3b:02:00", Up: true}
 
+// newVFIOFixture starts a driver on the tree as a plugin on the live host: it reads the
+// tree's sysfs, and its binder writes go through the fake kernel.
 func newVFIOFixture(t *testing.T) *vfioFixture {
 	t.Helper()
-	sysfs := writeTree(t, rebindHost())
+	sysfs := pt.WriteTree(t, rebindHost())
 	_, ctx := ktesting.NewTestContext(t)
 	devices, err := inventory.Discover(ctx, inventory.Options{HostRoot: filepath.Dir(sysfs)})
 	if err != nil {
 		t.Fatalf("Discover: %v", err)
 	}
-	v := &vfioFixture{fixture: newFixture(t, devices...), kernel: newFakeKernel(t, sysfs), sysfs: sysfs}
+	v := &vfioFixture{fixture: unstartedFixture(t, devices...), kernel: pt.NewKernel(t, sysfs), sysfs: sysfs}
 	v.netdevs = v.fixture.netdevs.(*fakeNetdevs)
 	v.netdevs.snapshots[treeVF] = treeVFNetdev
-	v.kernel.native[treeVF] = "igbvf"
-	v.useKernel()
-	return v
-}
-
-// useKernel points the driver at the tree, as a plugin on the live host.
-func (v *vfioFixture) useKernel() { v.driver.pci = v.kernel.binder() }
-
-// restart starts a new driver over the same checkpoint, CDI folder and host.
-func (v *vfioFixture) restart(t *testing.T) {
-	t.Helper()
+	v.kernel.Native[treeVF] = "igbvf"
+	v.hostRoot = filepath.Dir(sysfs)
+	v.pci = v.kernel.Binder()
 	v.start(t)
-	v.useKernel()
+	return v
 }
 
 func (v *vfioFixture) name(addr string) string {
@@ -64,14 +88,14 @@ func (v *vfioFixture) name(addr string) string {
 }
 
 func (v *vfioFixture) group(t *testing.T, addr string) string {
-	return "/dev/vfio/" + groupOf(t, v.sysfs, addr)
+	return "/dev/vfio/" + pt.Group(t, v.sysfs, addr)
 }
 
-// crashing runs fn, which must die with errCrash as the plugin process would.
+// crashing runs fn, which must die with pt.ErrCrash as the plugin process would.
 func crashing(t *testing.T, what string, fn func()) {
 	t.Helper()
 	defer func() {
-		if r := recover(); r != errCrash {
+		if r := recover(); r != pt.ErrCrash {
 			t.Fatalf("%s: recovered %v, want the simulated crash", what, r)
 		}
 	}()
@@ -104,8 +128,8 @@ func dpdkClaim(t *testing.T, name, device string) *resourceapi.ResourceClaim {
 }
 
 var (
-	forwardWrites = []sysfsWrite{overrideW(treeVF, vfioPCI), unbindW("igbvf", treeVF), probeW(treeVF)}
-	backWrites    = []sysfsWrite{overrideW(treeVF, "\n"), unbindW(vfioPCI, treeVF), bindW("igbvf", treeVF)}
+	forwardWrites = []pt.Write{pt.Override(treeVF, vfioPCI), pt.Unbind("igbvf", treeVF), pt.Probe(treeVF)}
+	backWrites    = []pt.Write{pt.Override(treeVF, "\n"), pt.Unbind(vfioPCI, treeVF), pt.Bind("igbvf", treeVF)}
 )
 
 func TestPrepare_BindsVFToVFIOAndUnprepareRestoresIt(t *testing.T) {
@@ -113,9 +137,9 @@ func TestPrepare_BindsVFToVFIOAndUnprepareRestoresIt(t *testing.T) {
 	dev := v.name(treeVF)
 	claim := dpdkClaim(t, "a", dev)
 	recordedFirst := false
-	v.kernel.beforeFirst = func() {
+	v.kernel.BeforeFirst = func() {
 		c, ok := v.checkpointed(t)["uid-a"]
-		recordedFirst = ok && c.Devices[0].VFIO != nil && cmp.Equal(c.Devices[0].VFIO.Rebind, &onIGBVF) &&
+		recordedFirst = ok && c.Devices[0].VFIO != nil && cmp.Equal(c.Devices[0].VFIO.Rebind, &pt.OnIGBVF) &&
 			cmp.Equal(c.Devices[0].VFIO.Netdev, &treeVFNetdev)
 	}
 
@@ -124,13 +148,13 @@ func TestPrepare_BindsVFToVFIOAndUnprepareRestoresIt(t *testing.T) {
 	if !recordedFirst {
 		t.Error("the VF's original driver and netdev were not in the checkpoint before the first sysfs write")
 	}
-	if diff := cmp.Diff(forwardWrites, v.kernel.takeWrites()); diff != "" {
+	if diff := cmp.Diff(forwardWrites, v.kernel.TakeWrites()); diff != "" {
 		t.Errorf("sysfs writes of prepare (-want +got):\n%s", diff)
 	}
-	requireBinding(t, v.driver.pci, treeVF, onVFIO)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnVFIO)
 	group := v.group(t, treeVF)
 	got := v.checkpointed(t)["uid-a"]
-	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &onIGBVF, Netdev: &treeVFNetdev}, got.Devices[0].VFIO); diff != "" {
+	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &pt.OnIGBVF, Netdev: &treeVFNetdev}, got.Devices[0].VFIO); diff != "" {
 		t.Errorf("checkpointed VFIO plan (-want +got):\n%s", diff)
 	}
 	if got.Devices[0].Target != (plan.Interface{}) || !cmp.Equal(got.CDIDeviceIDs, []string{"netclaim.dev/net=uid-a-" + dev}) {
@@ -147,7 +171,7 @@ func TestPrepare_BindsVFToVFIOAndUnprepareRestoresIt(t *testing.T) {
 
 	ckpt := v.checkpointBytes(t)
 	v.mustPrepare(t, claim)
-	if w := v.kernel.takeWrites(); len(w) != 0 {
+	if w := v.kernel.TakeWrites(); len(w) != 0 {
 		t.Errorf("a repeated prepare wrote sysfs: %v", w)
 	}
 	if string(ckpt) != string(v.checkpointBytes(t)) {
@@ -157,10 +181,10 @@ func TestPrepare_BindsVFToVFIOAndUnprepareRestoresIt(t *testing.T) {
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 		t.Fatalf("unprepare: %v", err)
 	}
-	if diff := cmp.Diff(backWrites, v.kernel.takeWrites()); diff != "" {
+	if diff := cmp.Diff(backWrites, v.kernel.TakeWrites()); diff != "" {
 		t.Errorf("sysfs writes of unprepare (-want +got):\n%s", diff)
 	}
-	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 	if diff := cmp.Diff([]restoreCall{{treeVF, treeVFNetdev}}, v.netdevs.takeRestores()); diff != "" {
 		t.Errorf("netdev restores of unprepare (-want +got):\n%s", diff)
 	}
@@ -199,24 +223,24 @@ func TestPrepare_PassesThroughVFOnVFIOWithNothingToRestore(t *testing.T) {
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 		t.Fatalf("unprepare: %v", err)
 	}
-	if w := v.kernel.takeWrites(); len(w) != 0 {
+	if w := v.kernel.TakeWrites(); len(w) != 0 {
 		t.Errorf("sysfs writes for a VF that was on vfio-pci already: %v", w)
 	}
 }
 
 func TestPrepare_BindFailurePutsVFBackAndForgetsClaim(t *testing.T) {
 	v := newVFIOFixture(t)
-	v.kernel.refuse[vfioPCI] = true // as without an IOMMU group
+	v.kernel.Refuse[vfioPCI] = true // as without an IOMMU group
 	claim := dpdkClaim(t, "a", v.name(treeVF))
 
 	err := v.prepare(t, claim)[claim.UID].Err
 
 	wantErrContaining(t, err, "claim telco/a", "device "+v.name(treeVF), "vfio-pci did not take PCI device "+treeVF)
-	want := append(append([]sysfsWrite{}, forwardWrites...), overrideW(treeVF, "\n"), bindW("igbvf", treeVF))
-	if diff := cmp.Diff(want, v.kernel.takeWrites()); diff != "" {
+	want := append(append([]pt.Write{}, forwardWrites...), pt.Override(treeVF, "\n"), pt.Bind("igbvf", treeVF))
+	if diff := cmp.Diff(want, v.kernel.TakeWrites()); diff != "" {
 		t.Errorf("sysfs writes (-want +got):\n%s", diff)
 	}
-	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 	if diff := cmp.Diff([]restoreCall{{treeVF, treeVFNetdev}}, v.netdevs.takeRestores()); diff != "" {
 		t.Errorf("netdev restores after the failed bind (-want +got):\n%s", diff)
 	}
@@ -227,8 +251,8 @@ func TestPrepare_BindFailurePutsVFBackAndForgetsClaim(t *testing.T) {
 
 func TestPrepare_KeepsClaimWhenVFCannotBePutBackUntilUnprepareRestoresIt(t *testing.T) {
 	v := newVFIOFixture(t)
-	v.kernel.refuse[vfioPCI] = true
-	v.kernel.refuse["igbvf"] = true
+	v.kernel.Refuse[vfioPCI] = true
+	v.kernel.Refuse["igbvf"] = true
 	claim := dpdkClaim(t, "a", v.name(treeVF))
 
 	err := v.prepare(t, claim)[claim.UID].Err
@@ -237,11 +261,11 @@ func TestPrepare_KeepsClaimWhenVFCannotBePutBackUntilUnprepareRestoresIt(t *test
 	if _, ok := v.checkpointed(t)["uid-a"]; !ok {
 		t.Fatal("the claim was forgotten while its VF is off its driver")
 	}
-	v.kernel.refuse["igbvf"] = false
+	v.kernel.Refuse["igbvf"] = false
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 		t.Fatalf("unprepare: %v", err)
 	}
-	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 	if c := v.checkpointed(t); len(c) != 0 {
 		t.Errorf("checkpoint after unprepare = %v", c)
 	}
@@ -256,12 +280,12 @@ func TestPrepareUnprepare_ConvergeAfterACrashAtEveryStep(t *testing.T) {
 		arm   func(v *vfioFixture)
 		phase string // "prepare" or "unprepare"
 	}
-	atWrite := func(n int) func(v *vfioFixture) { return func(v *vfioFixture) { v.kernel.crashAfter = n } }
+	atWrite := func(n int) func(v *vfioFixture) { return func(v *vfioFixture) { v.kernel.CrashAfter = n } }
 	atStep := func(step string) func(v *vfioFixture) {
 		return func(v *vfioFixture) {
 			v.driver.cfg.StepHook = func(s string) {
 				if s == step {
-					panic(errCrash)
+					panic(pt.ErrCrash)
 				}
 			}
 		}
@@ -275,7 +299,7 @@ func TestPrepareUnprepare_ConvergeAfterACrashAtEveryStep(t *testing.T) {
 		{"unprepare after clearing driver_override", atWrite(1), "unprepare"},
 		{"unprepare after unbinding vfio-pci", atWrite(2), "unprepare"},
 		{"unprepare after binding igbvf back, before restoring the netdev", func(v *vfioFixture) {
-			v.netdevs.onRestore = func() { panic(errCrash) }
+			v.netdevs.onRestore = func() { panic(pt.ErrCrash) }
 		}, "unprepare"},
 		{"unprepare after restoring the driver", atStep(StepUnprepareDriversRestored), "unprepare"},
 	}
@@ -289,7 +313,7 @@ func TestPrepareUnprepare_ConvergeAfterACrashAtEveryStep(t *testing.T) {
 				claim := dpdkClaim(t, "a", v.name(treeVF))
 				if p.phase == "unprepare" {
 					v.mustPrepare(t, claim)
-					v.kernel.takeWrites()
+					v.kernel.TakeWrites()
 				}
 				p.arm(v)
 				crashing(t, p.phase, func() {
@@ -300,15 +324,15 @@ func TestPrepareUnprepare_ConvergeAfterACrashAtEveryStep(t *testing.T) {
 						_, _ = v.driver.UnprepareResourceClaims(ctx, v.refs(claim))
 					}
 				})
-				v.kernel.crashAfter = -1
+				v.kernel.CrashAfter = -1
 				v.netdevs.onRestore = nil
-				v.restart(t)
+				v.start(t)
 
 				if next == "prepare" {
 					v.mustPrepare(t, claim)
-					requireBinding(t, v.driver.pci, treeVF, onVFIO)
+					pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnVFIO)
 					got := v.checkpointed(t)["uid-a"]
-					if diff := cmp.Diff(&plan.VFIO{GroupDevice: v.group(t, treeVF), Rebind: &onIGBVF, Netdev: &treeVFNetdev}, got.Devices[0].VFIO); diff != "" {
+					if diff := cmp.Diff(&plan.VFIO{GroupDevice: v.group(t, treeVF), Rebind: &pt.OnIGBVF, Netdev: &treeVFNetdev}, got.Devices[0].VFIO); diff != "" {
 						t.Errorf("VFIO plan after the retried prepare (-want +got):\n%s", diff)
 					}
 					if diff := cmp.Diff([]string{specFile("a")}, v.cdiFiles(t)); diff != "" {
@@ -319,7 +343,7 @@ func TestPrepareUnprepare_ConvergeAfterACrashAtEveryStep(t *testing.T) {
 				if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 					t.Fatalf("unprepare: %v", err)
 				}
-				requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+				pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 				if diff := cmp.Diff([]restoreCall{{treeVF, treeVFNetdev}}, v.netdevs.takeRestores()); diff != "" {
 					t.Errorf("netdev restores of the last unprepare (-want +got):\n%s", diff)
 				}
@@ -351,7 +375,7 @@ func TestPrepare_RefusesVFIORequestsItCannotCarryOut(t *testing.T) {
 		{name: "vfio-pci on a NIC", device: treeNIC, config: "sriov: {driver: vfio-pci}\n",
 			wantErr: []string{"applies to SR-IOV VFs", treeNIC + " is a nic"}},
 		{name: "synthetic host", device: treeVF, config: "sriov: {driver: vfio-pci}\n",
-			arrange: func(v *vfioFixture) { v.driver.pci.live = false },
+			arrange: func(v *vfioFixture) { v.driver.pci = pcibind.New(v.hostRoot) },
 			wantErr: []string{"driver rebinding needs the live sysfs"}},
 		{name: "a VF with a netdev and no keeper to restore it", device: treeVF, config: "sriov: {driver: vfio-pci}\n",
 			arrange: func(v *vfioFixture) { v.driver.cfg.Netdevs = nil },
@@ -373,7 +397,7 @@ func TestPrepare_RefusesVFIORequestsItCannotCarryOut(t *testing.T) {
 			err := v.prepare(t, claim)[claim.UID].Err
 
 			wantErrContaining(t, err, append([]string{"claim telco/bad", "device " + dev}, tt.wantErr...)...)
-			if w := v.kernel.takeWrites(); len(w) != 0 {
+			if w := v.kernel.TakeWrites(); len(w) != 0 {
 				t.Errorf("sysfs writes for a refused claim: %v", w)
 			}
 			if c := v.checkpointed(t); len(c) != 0 {
@@ -404,7 +428,7 @@ func TestPrepare_GivesRDMANetdevItsVerbsDevices(t *testing.T) {
 	if diff := cmp.Diff(wantEnv, env[name]); diff != "" {
 		t.Errorf("CDI env (-want +got):\n%s", diff)
 	}
-	if w := v.kernel.takeWrites(); len(w) != 0 {
+	if w := v.kernel.TakeWrites(); len(w) != 0 {
 		t.Errorf("sysfs writes for an RDMA netdev: %v", w)
 	}
 }
@@ -435,7 +459,7 @@ func TestUnprepare_ForgetsClaimWhoseVFIsGone(t *testing.T) {
 	v := newVFIOFixture(t)
 	claim := dpdkClaim(t, "a", v.name(treeVF))
 	v.mustPrepare(t, claim)
-	v.kernel.takeWrites()
+	v.kernel.TakeWrites()
 	// The admin disabled the PF's VFs: the kernel removes the VF with its binding.
 	if err := os.Remove(filepath.Join(v.sysfs, "bus/pci/devices", treeVF)); err != nil {
 		t.Fatal(err)
@@ -444,7 +468,7 @@ func TestUnprepare_ForgetsClaimWhoseVFIsGone(t *testing.T) {
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 		t.Fatalf("unprepare: %v", err)
 	}
-	if w := v.kernel.takeWrites(); len(w) != 0 {
+	if w := v.kernel.TakeWrites(); len(w) != 0 {
 		t.Errorf("sysfs writes for a VF that is gone: %v", w)
 	}
 	if c := v.checkpointed(t); len(c) != 0 {

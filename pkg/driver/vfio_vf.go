@@ -2,10 +2,7 @@ package driver
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 
 	"k8s.io/klog/v2"
 
@@ -41,21 +38,20 @@ func checkVFIOVFSettings(host inventory.Device, cfg *v1alpha1.NetworkConfig) err
 		"or remove the settings", fields, describeDevice(host), host.PCIAddress, host.Kind)
 }
 
-// snapshotVFIOVF records the PF's entry for a vfio-pci VF whose plan has PF settings, for
-// the checkpoint write that precedes any change.
-func (d *Driver) snapshotVFIOVF(ctx context.Context, pd *plan.Device) error {
-	if pd.VF == nil {
-		return nil
+// snapshotVFIOVF reads the PF's entry for a vfio-pci VF whose plan has PF settings (vf),
+// for the checkpoint write that precedes any change; nil without settings.
+func (d *Driver) snapshotVFIOVF(ctx context.Context, vf *plan.VFPlan) (*plan.VFOriginal, error) {
+	if vf == nil {
+		return nil, nil
 	}
 	if d.cfg.Netdevs == nil {
-		return fmt.Errorf("VF settings for PF %s cannot be made: this plugin has no netdev keeper", pd.VF.PFName)
+		return nil, fmt.Errorf("VF settings for PF %s cannot be made: this plugin has no netdev keeper", vf.PFName)
 	}
-	orig, err := d.cfg.Netdevs.SnapshotVF(ctx, *pd.VF)
+	orig, err := d.cfg.Netdevs.SnapshotVF(ctx, *vf)
 	if err != nil {
-		return fmt.Errorf("reading VF %d's settings on PF %s before changing them: %w", pd.VF.Index, pd.VF.PFName, err)
+		return nil, fmt.Errorf("reading VF %d's settings on PF %s before changing them: %w", vf.Index, vf.PFName, err)
 	}
-	pd.VFIO.VF = &orig
-	return nil
+	return &orig, nil
 }
 
 // applyClaimVFs makes the PF settings of every vfio-pci VF of c whose original entry is
@@ -90,7 +86,7 @@ func (d *Driver) restoreVFIOVF(ctx context.Context, dev plan.Device) error {
 	if dev.VFIO == nil || dev.VFIO.VF == nil || dev.VF == nil {
 		return nil
 	}
-	if _, err := os.Stat(d.pci.deviceDir(dev.Host.PCIAddress)); errors.Is(err, fs.ErrNotExist) {
+	if d.pci.Gone(dev.Host.PCIAddress) {
 		klog.FromContext(ctx).Info("VF is gone from sysfs; no PF settings to restore", "device", dev.Device, "pciAddress", dev.Host.PCIAddress)
 		return nil
 	}

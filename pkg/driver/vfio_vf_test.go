@@ -8,6 +8,7 @@ import (
 	resourceapi "k8s.io/api/resource/v1"
 	"k8s.io/klog/v2/ktesting"
 
+	pt "github.com/netclaim/netclaim/pkg/pcibind/pcibindtest"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
@@ -34,9 +35,9 @@ func TestPrepare_MakesVFSettingsOnPFForVFIOAndUnprepareRestoresThem(t *testing.T
 	v.netdevs.pf.onApply = func() {
 		c, ok := v.checkpointed(t)["uid-a"]
 		recordedBeforeApply = ok && c.Devices[0].VFIO != nil && cmp.Equal(c.Devices[0].VFIO.VF, &treeVFOriginal) &&
-			cmp.Equal(c.Devices[0].VFIO.Rebind, &onIGBVF)
-		b, err := v.driver.pci.binding(treeVF)
-		appliedOnVFIO = err == nil && b == onVFIO
+			cmp.Equal(c.Devices[0].VFIO.Rebind, &pt.OnIGBVF)
+		b, err := v.driver.pci.Binding(treeVF)
+		appliedOnVFIO = err == nil && b == pt.OnVFIO
 	}
 
 	v.mustPrepare(t, claim)
@@ -47,7 +48,7 @@ func TestPrepare_MakesVFSettingsOnPFForVFIOAndUnprepareRestoresThem(t *testing.T
 	if !appliedOnVFIO {
 		t.Error("the VF settings were made before the VF was on vfio-pci (igbvf going down re-registers its own MAC)")
 	}
-	requireBinding(t, v.driver.pci, treeVF, onVFIO)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnVFIO)
 	got := v.checkpointed(t)["uid-a"].Devices[0]
 	if diff := cmp.Diff(&treeVFPlan, got.VF); diff != "" {
 		t.Errorf("checkpointed VF plan (-want +got):\n%s", diff)
@@ -75,7 +76,7 @@ func TestPrepare_MakesVFSettingsOnPFForVFIOAndUnprepareRestoresThem(t *testing.T
 	if diff := cmp.Diff(wantCalls, v.netdevs.takeVFCalls()); diff != "" {
 		t.Errorf("keeper VF calls (-want +got):\n%s", diff)
 	}
-	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 	if c := v.checkpointed(t); len(c) != 0 {
 		t.Errorf("checkpoint after unprepare = %v", c)
 	}
@@ -98,7 +99,7 @@ func TestPrepare_MakesVFSettingsForVFAlreadyOnVFIO(t *testing.T) {
 	if diff := cmp.Diff(defaultVFEntry, v.netdevs.vfEntry("ens1f0", 1)); diff != "" {
 		t.Errorf("PF's entry for VF 1 after unprepare (-want +got):\n%s", diff)
 	}
-	if w := v.kernel.takeWrites(); len(w) != 0 {
+	if w := v.kernel.TakeWrites(); len(w) != 0 {
 		t.Errorf("sysfs writes for a VF that was on vfio-pci already: %v", w)
 	}
 }
@@ -111,10 +112,10 @@ func TestPrepare_VFSettingRefusalUndoesAndForgetsClaim(t *testing.T) {
 	err := v.prepare(t, claim)[claim.UID].Err
 
 	wantErrContaining(t, err, "claim telco/a", "device "+v.name(treeVF), "PF ens1f0 (driver igb) refused trust")
-	if diff := cmp.Diff(append(append([]sysfsWrite{}, forwardWrites...), backWrites...), v.kernel.takeWrites()); diff != "" {
+	if diff := cmp.Diff(append(append([]pt.Write{}, forwardWrites...), backWrites...), v.kernel.TakeWrites()); diff != "" {
 		t.Errorf("sysfs writes (-want +got):\n%s", diff)
 	}
-	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 	if diff := cmp.Diff([]restoreCall{{treeVF, treeVFNetdev}}, v.netdevs.takeRestores()); diff != "" {
 		t.Errorf("netdev restores after the refusal (-want +got):\n%s", diff)
 	}
@@ -138,7 +139,7 @@ func TestPrepare_ReplayAfterCrashKeepsRecordedVFOriginal(t *testing.T) {
 	claim := dpdkVFSettingsClaim(t, "a", v.name(treeVF))
 	v.driver.cfg.StepHook = func(s string) {
 		if s == StepPrepareDriversBound {
-			panic(errCrash)
+			panic(pt.ErrCrash)
 		}
 	}
 	crashing(t, "prepare", func() {
@@ -148,7 +149,7 @@ func TestPrepare_ReplayAfterCrashKeepsRecordedVFOriginal(t *testing.T) {
 	if diff := cmp.Diff(merge(defaultVFEntry, treeVFPlan.Settings), v.netdevs.vfEntry("ens1f0", 0)); diff != "" {
 		t.Fatalf("PF's entry when the plugin died (-want +got):\n%s", diff)
 	}
-	v.restart(t)
+	v.start(t)
 	v.netdevs.takeVFCalls()
 
 	v.mustPrepare(t, claim)
@@ -173,13 +174,13 @@ func TestUnprepare_ReplayAfterCrashRestoresVFSettings(t *testing.T) {
 	v := newVFIOFixture(t)
 	claim := dpdkVFSettingsClaim(t, "a", v.name(treeVF))
 	v.mustPrepare(t, claim)
-	v.netdevs.onRestore = func() { panic(errCrash) }
+	v.netdevs.onRestore = func() { panic(pt.ErrCrash) }
 	crashing(t, "unprepare", func() {
 		_, ctx := ktesting.NewTestContext(t)
 		_, _ = v.driver.UnprepareResourceClaims(ctx, v.refs(claim))
 	})
 	v.netdevs.onRestore = nil
-	v.restart(t)
+	v.start(t)
 	v.netdevs.takeVFCalls()
 
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
@@ -193,7 +194,7 @@ func TestUnprepare_ReplayAfterCrashRestoresVFSettings(t *testing.T) {
 	if diff := cmp.Diff(defaultVFEntry, v.netdevs.vfEntry("ens1f0", 0)); diff != "" {
 		t.Errorf("PF's entry after unprepare (-want +got):\n%s", diff)
 	}
-	requireBinding(t, v.driver.pci, treeVF, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, treeVF, pt.OnIGBVF)
 	if c := v.checkpointed(t); len(c) != 0 {
 		t.Errorf("checkpoint after unprepare = %v", c)
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/netdev"
 	"github.com/netclaim/netclaim/pkg/nri"
+	"github.com/netclaim/netclaim/pkg/pcibind"
+	pt "github.com/netclaim/netclaim/pkg/pcibind/pcibindtest"
 	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/vmtest"
 )
@@ -39,9 +41,9 @@ type vmVFIOFixture struct {
 	*fixture
 	vf     vmtest.VF
 	device string
-	// writes records the driver's sysfs writes; crashAfter >= 0 panics with errCrash
+	// writes records the driver's sysfs writes; crashAfter >= 0 panics with pt.ErrCrash
 	// instead of the write after that many.
-	writes     []sysfsWrite
+	writes     []pt.Write
 	crashAfter int
 }
 
@@ -59,7 +61,7 @@ func newVMVFIOFixture(t *testing.T) *vmVFIOFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &vmVFIOFixture{fixture: newFixture(t, devices...), vf: vf, device: name, crashAfter: -1}
+	v := &vmVFIOFixture{fixture: unstartedFixture(t, devices...), vf: vf, device: name, crashAfter: -1}
 	if _, ok := v.inventory[name]; !ok {
 		t.Fatalf("discovery did not publish %v as %s", vf, name)
 	}
@@ -74,35 +76,32 @@ func newVMVFIOFixture(t *testing.T) *vmVFIOFixture {
 		}
 	})
 	v.netdevs = nri.New(nri.Config{Host: host})
-	v.driver.cfg.Netdevs = v.netdevs
+	// The live binder, its writes recorded; the kernel still does the work.
+	v.pci = pcibind.NewWithWriter("/sys", v.recordWrite, pcibind.DefaultNetdevWait)
+	v.start(t)
 	configureNetdev(t, vf, vmNetdev)
-	v.recordWrites()
 	// Whatever a failed test leaves, the VF must go back to igbvf before the VF fixture
 	// removes it (cleanups run last registered first).
 	t.Cleanup(func() {
-		if err := newPCIBinder("/").restore(vf.PCIAddress, onIGBVF); err != nil {
+		if err := pcibind.New("/").Restore(vf.PCIAddress, pt.OnIGBVF); err != nil {
 			t.Errorf("cleanup: giving %v back to igbvf: %v", vf, err)
 		}
 	})
 	return v
 }
 
-// recordWrites wraps the live binder's writes; the kernel still does the work.
-func (v *vmVFIOFixture) recordWrites() {
-	if !v.driver.pci.live || v.driver.pci.sysfs != "/sys" {
-		panic("the driver does not use the live sysfs")
+// recordWrite records a sysfs write of the driver and makes it; crashAfter >= 0 dies
+// instead of the write after that many.
+func (v *vmVFIOFixture) recordWrite(path, value string) error {
+	if v.crashAfter >= 0 && len(v.writes) == v.crashAfter {
+		panic(pt.ErrCrash)
 	}
-	v.driver.pci.write = func(path, value string) error {
-		if v.crashAfter >= 0 && len(v.writes) == v.crashAfter {
-			panic(errCrash)
-		}
-		rel, _ := filepath.Rel("/sys", path)
-		v.writes = append(v.writes, sysfsWrite{rel, value})
-		return writeAttribute(path, value)
-	}
+	rel, _ := filepath.Rel("/sys", path)
+	v.writes = append(v.writes, pt.Write{Path: rel, Value: value})
+	return pcibind.WriteAttribute(path, value)
 }
 
-func (v *vmVFIOFixture) takeWrites() []sysfsWrite {
+func (v *vmVFIOFixture) takeWrites() []pt.Write {
 	w := v.writes
 	v.writes = nil
 	return w
@@ -116,12 +115,12 @@ func (v *vmVFIOFixture) claim(t *testing.T) *resourceapi.ResourceClaim {
 // and its group's character device exists; it returns that device.
 func (v *vmVFIOFixture) requireOnVFIO(t *testing.T) string {
 	t.Helper()
-	requireBinding(t, v.driver.pci, v.vf.PCIAddress, onVFIO)
+	pt.RequireBinding(t, v.driver.pci, v.vf.PCIAddress, pt.OnVFIO)
 	dir := filepath.Join("/sys/bus/pci/devices", v.vf.PCIAddress)
 	if _, err := os.Stat(filepath.Join(dir, "net")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%v on vfio-pci still has a net/ folder (%v)", v.vf, err)
 	}
-	group, err := v.driver.pci.groupDevice(v.vf.PCIAddress)
+	group, err := v.driver.pci.GroupDevice(v.vf.PCIAddress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +131,7 @@ func (v *vmVFIOFixture) requireOnVFIO(t *testing.T) string {
 // requireOnIGBVF checks that the VF is back on igbvf, override cleared, with a netdev.
 func (v *vmVFIOFixture) requireOnIGBVF(t *testing.T) {
 	t.Helper()
-	requireBinding(t, v.driver.pci, v.vf.PCIAddress, onIGBVF)
+	pt.RequireBinding(t, v.driver.pci, v.vf.PCIAddress, pt.OnIGBVF)
 	t.Logf("%v is back on igbvf as %s", v.vf, vmtest.WaitNetdev(t, v.vf.PCIAddress))
 }
 
@@ -201,14 +200,14 @@ func TestVM_VFIOBindsRealVFAndRestoresIt(t *testing.T) {
 
 	v.mustPrepare(t, claim)
 
-	want := []sysfsWrite{overrideW(addr, vfioPCI), unbindW("igbvf", addr), probeW(addr)}
+	want := []pt.Write{pt.Override(addr, vfioPCI), pt.Unbind("igbvf", addr), pt.Probe(addr)}
 	if diff := cmp.Diff(want, v.takeWrites()); diff != "" {
 		t.Errorf("sysfs writes of prepare (-want +got):\n%s", diff)
 	}
 	group := v.requireOnVFIO(t)
 	t.Logf("%v on vfio-pci, group device %s", v.vf, group)
 	got := v.checkpointed(t)["uid-dpdk"]
-	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &onIGBVF, Netdev: &vmNetdev}, got.Devices[0].VFIO, ignoreIndex); diff != "" {
+	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &pt.OnIGBVF, Netdev: &vmNetdev}, got.Devices[0].VFIO, ignoreIndex); diff != "" {
 		t.Errorf("checkpointed VFIO plan (-want +got):\n%s", diff)
 	}
 	spec, err := cdi.ReadSpec(filepath.Join(v.cdiDir, specFile("dpdk")), 0)
@@ -227,7 +226,7 @@ func TestVM_VFIOBindsRealVFAndRestoresIt(t *testing.T) {
 	if err := v.unprepare(t, claim)[claim.UID]; err != nil {
 		t.Fatalf("unprepare: %v", err)
 	}
-	want = []sysfsWrite{overrideW(addr, "\n"), unbindW(vfioPCI, addr), bindW("igbvf", addr)}
+	want = []pt.Write{pt.Override(addr, "\n"), pt.Unbind(vfioPCI, addr), pt.Bind("igbvf", addr)}
 	if diff := cmp.Diff(want, v.takeWrites()); diff != "" {
 		t.Errorf("sysfs writes of unprepare (-want +got):\n%s", diff)
 	}
@@ -249,15 +248,14 @@ func TestVM_VFIOPrepareConvergesAfterCrashBetweenUnbindAndProbe(t *testing.T) {
 				_, ctx := ktesting.NewTestContext(t)
 				_, _ = v.driver.PrepareResourceClaims(ctx, []*resourceapi.ResourceClaim{claim})
 			})
-			requireBinding(t, v.driver.pci, addr, plan.Binding{DriverOverride: vfioPCI})
+			pt.RequireBinding(t, v.driver.pci, addr, plan.Binding{DriverOverride: vfioPCI})
 			v.crashAfter = -1
 			v.start(t)
-			v.recordWrites()
 			v.takeWrites()
 
 			if next == "prepare" {
 				v.mustPrepare(t, claim)
-				if diff := cmp.Diff([]sysfsWrite{probeW(addr)}, v.takeWrites()); diff != "" {
+				if diff := cmp.Diff([]pt.Write{pt.Probe(addr)}, v.takeWrites()); diff != "" {
 					t.Errorf("sysfs writes of the retried prepare (-want +got):\n%s", diff)
 				}
 				v.requireOnVFIO(t)
@@ -278,19 +276,19 @@ func TestVM_VFIOPrepareConvergesAfterCrashBetweenUnbindAndProbe(t *testing.T) {
 // driver_override naming a driver that does not exist, drivers_probe binds nothing and
 // still reports success, which only the driver-link check catches. Then the VF must be
 // back on igbvf. (The VM has an IOMMU, so vfio-pci itself does not refuse a VF here; the
-// no-IOMMU refusal is checked before any write, see TestPCIBinder_CheckVFIOReady.)
+// no-IOMMU refusal is checked before any write, see pcibind.TestBinder_CheckVFIOReady.)
 func TestVM_VFIOBindFailureIsClearAndRestoresVF(t *testing.T) {
 	v := newVMVFIOFixture(t)
 	addr := v.vf.PCIAddress
 
-	err := v.driver.pci.bindTo(addr, "netclaim-no-such-driver")
+	err := v.driver.pci.Bind(addr, "netclaim-no-such-driver")
 
 	if err == nil || !strings.Contains(err.Error(), "netclaim-no-such-driver did not take PCI device "+addr+" (it has no driver)") {
-		t.Fatalf("bindTo a driver that does not exist: err = %v, want the driver-link check's error", err)
+		t.Fatalf("Bind to a driver that does not exist: err = %v, want the driver-link check's error", err)
 	}
 	t.Logf("error: %v", err)
-	requireBinding(t, v.driver.pci, addr, plan.Binding{DriverOverride: "netclaim-no-such-driver"})
-	if err := v.driver.pci.restore(addr, onIGBVF); err != nil {
+	pt.RequireBinding(t, v.driver.pci, addr, plan.Binding{DriverOverride: "netclaim-no-such-driver"})
+	if err := v.driver.pci.Restore(addr, pt.OnIGBVF); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
 	v.requireOnIGBVF(t)
