@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/netclaim/netclaim/pkg/checkpoint"
 	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/plan"
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 // Devices of the test node.
@@ -230,12 +230,5 @@ func (r *recordingDetacher) calls() []string {
 // wantErrContaining fails unless err is set and mentions every part.
 func wantErrContaining(t testing.TB, err error, parts ...string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("err = nil, want an error mentioning %q", parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not mention %q", err, p)
-		}
-	}
+	netnstest.RequireErrorContains(t, err, parts...)
 }

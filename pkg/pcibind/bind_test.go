@@ -14,6 +14,7 @@ import (
 	"github.com/netclaim/netclaim/pkg/pcibind"
 	pt "github.com/netclaim/netclaim/pkg/pcibind/pcibindtest"
 	"github.com/netclaim/netclaim/pkg/plan"
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 const (
@@ -121,7 +122,7 @@ func TestBinder_VerifiesTheDriverLink(t *testing.T) {
 			return pcibind.WriteAttribute(p, v)
 		}, 0)
 		err := b.Bind(treeVF, vfioPCI)
-		wantErrContaining(t, err, "vfio-pci did not take PCI device "+treeVF, "it has igbvf", "dmesg")
+		netnstest.RequireErrorContains(t, err, "vfio-pci did not take PCI device "+treeVF, "it has igbvf", "dmesg")
 		want := []pt.Write{pt.Override(treeVF, vfioPCI), pt.Unbind("igbvf", treeVF), pt.Probe(treeVF)}
 		if diff := cmp.Diff(want, writes); diff != "" {
 			t.Errorf("writes (-want +got):\n%s", diff)
@@ -135,7 +136,7 @@ func TestBinder_VerifiesTheDriverLink(t *testing.T) {
 		k := pt.NewKernel(t, igbTree(t))
 		k.Refuse[vfioPCI] = true
 		err := k.Binder().Bind(treeVF, vfioPCI)
-		wantErrContaining(t, err, "vfio-pci did not take PCI device "+treeVF, "it has no driver")
+		netnstest.RequireErrorContains(t, err, "vfio-pci did not take PCI device "+treeVF, "it has no driver")
 	})
 	t.Run("the original driver refuses the VF back", func(t *testing.T) {
 		k := pt.NewKernel(t, igbTree(t))
@@ -145,7 +146,7 @@ func TestBinder_VerifiesTheDriverLink(t *testing.T) {
 		}
 		k.Refuse["igbvf"] = true
 		err := b.Restore(treeVF, onIGBVF)
-		wantErrContaining(t, err, "binding "+treeVF+" back to igbvf", "invalid argument")
+		netnstest.RequireErrorContains(t, err, "binding "+treeVF+" back to igbvf", "invalid argument")
 	})
 }
 
@@ -204,17 +205,4 @@ func treeFiles(t testing.TB, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return files
-}
-
-// wantErrContaining fails unless err is set and mentions every part.
-func wantErrContaining(t testing.TB, err error, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("err = nil, want an error mentioning %q", parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not mention %q", err, p)
-		}
-	}
 }

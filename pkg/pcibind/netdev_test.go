@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	pt "github.com/netclaim/netclaim/pkg/pcibind/pcibindtest"
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 func TestBinder_FindsTheNetdevOfADeviceBoundBack(t *testing.T) {
@@ -34,7 +35,7 @@ func TestBinder_FindsTheNetdevOfADeviceBoundBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := b.WaitNetdev(ctx, treeVF, "igbvf")
-	wantErrContaining(t, err, "PCI device "+treeVF+" is back on igbvf but has no netdev", "unprepare will retry")
+	netnstest.RequireErrorContains(t, err, "PCI device "+treeVF+" is back on igbvf but has no netdev", "unprepare will retry")
 
 	k.CreateNetdev(treeVF)
 	if got, err := b.WaitNetdev(ctx, treeVF, "igbvf"); err != nil || got != "ens1f0v0" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/netclaim/netclaim/pkg/inventory/fakesys"
 	pt "github.com/netclaim/netclaim/pkg/pcibind/pcibindtest"
+	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 func TestBinder_CheckVFIOReady(t *testing.T) {
@@ -76,7 +77,7 @@ func TestBinder_CheckVFIOReady(t *testing.T) {
 				}
 				return
 			}
-			wantErrContaining(t, err, tt.wantErr...)
+			netnstest.RequireErrorContains(t, err, tt.wantErr...)
 		})
 	}
 }
