@@ -109,7 +109,7 @@ func TestPrepare_RefusesModesAndVLANsTheDeviceCannotCarry(t *testing.T) {
 		{
 			name: "macvlan mode names the implemented modes", device: nic1.Name,
 			config:  "interface: {mode: macvlan}\n",
-			wantErr: []string{"device " + nic1.Name, "field interface.mode is not implemented yet", "only passthrough and vlan are"},
+			wantErr: []string{"device " + nic1.Name, "config interface.mode: Forbidden: not implemented yet", "only passthrough and vlan are"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -23,7 +24,7 @@ func (d *Driver) assignInterfaceNames(fresh []*pendingClaim) map[types.UID]error
 			devices := p.netdevDevices()
 			mine := named[:len(devices)]
 			named = named[len(devices):]
-			if err := validateAgainst(accepted, mine); err != nil {
+			if err := validateAgainst(accepted, mine, devices); err != nil {
 				failed[p.claim.UID] = err
 				continue
 			}
@@ -36,13 +37,15 @@ func (d *Driver) assignInterfaceNames(fresh []*pendingClaim) map[types.UID]error
 	return failed
 }
 
-// validateAgainst checks a claim's interfaces against those the pod already has. Listing
-// the claim's own last makes every error name this claim's device (the later one).
-func validateAgainst(accepted, mine []v1alpha1.PodInterface) error {
-	list := v1alpha1.ValidatePodInterfaces(slices.Concat(accepted, mine))
-	errs := make([]error, len(list))
-	for i, e := range list {
-		errs[i] = e
+// validateAgainst checks a claim's interfaces (of devices, in order) against those the
+// pod already has. Listing the claim's own last makes every error fall on this claim's
+// device (the later one), which prefixes it as resolveDevices prefixes config errors.
+func validateAgainst(accepted, mine []v1alpha1.PodInterface, devices []*pendingDevice) error {
+	var errs []error
+	for i, e := range v1alpha1.ValidatePodInterfaces(slices.Concat(accepted, mine))[len(accepted):] {
+		if e != nil {
+			errs = append(errs, fmt.Errorf("device %s (request %s): config %w", devices[i].result.Device, devices[i].result.Request, e))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -55,7 +58,7 @@ func (d *Driver) preparedInterfaces(podUID string) []v1alpha1.PodInterface {
 			if !dev.UsesNetdev() {
 				continue
 			}
-			out = append(out, v1alpha1.PodInterface{Claim: c.Namespace + "/" + c.Name, Device: dev.Device, Name: dev.Target.Name})
+			out = append(out, v1alpha1.PodInterface{Claim: c.Namespace + "/" + c.Name, Request: dev.Request, Name: dev.Target.Name})
 		}
 	}
 	return out
@@ -66,7 +69,7 @@ func freshInterfaces(claims []*pendingClaim) []v1alpha1.PodInterface {
 	var out []v1alpha1.PodInterface
 	for _, p := range claims {
 		for _, dev := range p.netdevDevices() {
-			iface := v1alpha1.PodInterface{Claim: p.claim.Namespace + "/" + p.claim.Name, Device: dev.result.Device}
+			iface := v1alpha1.PodInterface{Claim: p.claim.Namespace + "/" + p.claim.Name, Request: parentRequest(dev.result.Request)}
 			if ic := dev.config.Interface; ic != nil && ic.Name != nil {
 				iface.Name = *ic.Name
 			}

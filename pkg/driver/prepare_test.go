@@ -181,7 +181,7 @@ func TestPrepare_RejectsBadConfig(t *testing.T) {
 					configs: []resourceapi.DeviceAllocationConfiguration{classConfig(t, cfgHeader+"ipam: {pool: signalling}\n")}}}
 			},
 			failing: "bad",
-			wantErr: []string{"claim telco/bad", "device " + vf1.Name, "field ipam is not implemented yet in netclaim"},
+			wantErr: []string{"claim telco/bad", "device " + vf1.Name, "config ipam: Forbidden: not implemented yet in this version"},
 		},
 		{
 			name: "vfio-pci VF has no netdev to configure",

@@ -14,14 +14,6 @@ import (
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
-// vfioVFSettingFields are the config fields a PF applies to a VF handed to vfio-pci: the
-// hardware VLAN, the administrative MAC and the sriov settings. They live on the PF, not
-// on the VF's (absent) netdev, so a userspace driver (DPDK) gets them like a kernel one.
-var vfioVFSettingFields = []string{
-	"interface.mac", "vlan.id", "vlan.qos", "vlan.protocol",
-	"sriov.spoofCheck", "sriov.trust", "sriov.minTxRateMbps", "sriov.maxTxRateMbps", "sriov.linkState",
-}
-
 // checkVFIOVFSettings refuses a hardware VLAN or an administrative MAC for a vfio-pci
 // device that is no VF with a reachable PF (checkVFSettings covers the sriov fields):
 // without a netdev the PF is the only place to set them.
