@@ -77,6 +77,12 @@ var sameCases = []sameCase{
 	{name: "VF settings and hardware VLAN on a VF", class: "vlan: {id: 1}\nsriov: {spoofCheck: true, trust: false, maxTxRateMbps: 100, linkState: auto}",
 		requests: []sameRequest{{"v", []string{"vf1"}}}},
 
+	// Decoding.
+	{name: "unknown field", claim: []sameLayer{{body: "interface: {nmae: data0}"}}, requests: []sameRequest{{"a", []string{"vf1"}}},
+		want: `decoding NetworkConfig: unknown field "interface.nmae"`},
+	{name: "number too large for its field", class: "interface: {mtu: 99999999999}", requests: []sameRequest{{"a", []string{"vf1"}}},
+		want: "decoding NetworkConfig"},
+
 	// Not implemented yet.
 	{name: "ipam", class: "ipam: {pool: signalling}", requests: []sameRequest{{"a", []string{"vf1"}}}, want: "ipam: Forbidden: not implemented yet"},
 	{name: "macvlan mode", claim: []sameLayer{{body: "interface: {mode: macvlan}"}}, requests: []sameRequest{{"a", []string{"nic"}}},
@@ -195,8 +201,9 @@ func offlineMessages(t *testing.T, tc sameCase, withClass bool) []string {
 }
 
 // prepareLine is one line of a prepare error: the claim and device come first on the
-// first line of each device's errors; each config error starts with "config ".
-var prepareLine = regexp.MustCompile(`^(?:preparing claim \S+ on node \S+: )?(?:device \S+ \(request \S+\): )?config (.*)$`)
+// first line of each device's errors; each config error starts with "config ". A config
+// that does not decode is named by its place in the allocation instead.
+var prepareLine = regexp.MustCompile(`^(?:preparing claim \S+ on node \S+: )?(?:(?:device \S+ \(request \S+\): )?config |status\.allocation\.devices\.config\[\d+\] \(\w+\) opaque\.parameters: )(.*)$`)
 
 // prepareMessages prepares the allocated claim with the real driver and returns its
 // messages without their context, sorted and without repeats.

@@ -88,12 +88,8 @@ func requireNetdev(host inventory.Device, cfg *v1alpha1.NetworkConfig) error {
 	if host.IfName != "" {
 		return nil
 	}
-	mode := v1alpha1.ModePassthrough
-	if cfg.Interface != nil && cfg.Interface.Mode != "" {
-		mode = cfg.Interface.Mode
-	}
 	return fmt.Errorf("interface.mode %s needs a network interface, but %s %s is bound to driver %q and has none; "+
 		"bind the device to its kernel network driver (or, for DPDK, set sriov.driver: vfio-pci on a VF), "+
 		"or select devices with an ifName attribute in the DeviceClass",
-		mode, host.Kind, host.PCIAddress, host.Driver)
+		interfaceMode(cfg), host.Kind, host.PCIAddress, host.Driver)
 }

@@ -55,14 +55,23 @@ func planSubInterface(d *plan.Device, cfg *v1alpha1.NetworkConfig) {
 		return
 	}
 	d.Mode = plan.ModeVLAN
-	v := &plan.VLAN{ID: int(*cfg.VLAN.ID), Protocol: string(v1alpha1.VLANProtocol8021Q)}
-	if cfg.VLAN.QoS != nil {
-		v.QoS = int(*cfg.VLAN.QoS)
+	d.VLAN = planVLAN(cfg.VLAN)
+}
+
+// planVLAN is the VLAN of a validated config with its defaults filled in (QoS 0,
+// 802.1Q), for a sub-interface or a VF's hardware VLAN alike; nil without an ID.
+func planVLAN(v *v1alpha1.VLANConfig) *plan.VLAN {
+	if v == nil || v.ID == nil {
+		return nil
 	}
-	if cfg.VLAN.Protocol != "" {
-		v.Protocol = string(cfg.VLAN.Protocol)
+	out := &plan.VLAN{ID: int(*v.ID), Protocol: string(v1alpha1.VLANProtocol8021Q)}
+	if v.QoS != nil {
+		out.QoS = int(*v.QoS)
 	}
-	d.VLAN = v
+	if v.Protocol != "" {
+		out.Protocol = string(v.Protocol)
+	}
+	return out
 }
 
 // planVRFAndRules copies the VRF and the policy-routing rules into the plan.
