@@ -203,7 +203,7 @@ func offlineMessages(t *testing.T, tc sameCase, withClass bool) []string {
 // prepareLine is one line of a prepare error: the claim and device come first on the
 // first line of each device's errors; each config error starts with "config ". A config
 // that does not decode is named by its place in the allocation instead.
-var prepareLine = regexp.MustCompile(`^(?:preparing claim \S+ on node \S+: )?(?:(?:device \S+ \(request \S+\): )?config |status\.allocation\.devices\.config\[\d+\] \(\w+\) opaque\.parameters: )(.*)$`)
+var prepareLine = regexp.MustCompile(`^(?:preparing claim \S+ on node \S+: )?(?:(?:device \S+ \(request [^)]*\): )?config |status\.allocation\.devices\.config\[\d+\] \(\w+\) opaque\.parameters: )(.*)$`)
 
 // prepareMessages prepares the allocated claim with the real driver and returns its
 // messages without their context, sorted and without repeats.
