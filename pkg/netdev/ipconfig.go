@@ -6,18 +6,20 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
-// ipConfig is an AttachSpec's addresses and routes, parsed before anything is
+// ipConfig is a plan.Device's addresses and routes, parsed before anything is
 // touched so that a bad spec fails without side effects.
 type ipConfig struct {
 	addresses []*netlink.Addr
 	routes    []netlink.Route
 }
 
-func parseIPConfig(spec AttachSpec) (ipConfig, error) {
+func parseIPConfig(d plan.Device) (ipConfig, error) {
 	var cfg ipConfig
-	for i, s := range spec.Addresses {
+	for i, s := range d.Addresses {
 		addr, err := netlink.ParseAddr(s)
 		if err != nil {
 			return ipConfig{}, fmt.Errorf("addresses[%d] %q: not an address in CIDR notation (10.0.0.5/24, 2001:db8::5/64): %w", i, s, err)
@@ -30,7 +32,7 @@ func parseIPConfig(spec AttachSpec) (ipConfig, error) {
 		}
 		cfg.addresses = append(cfg.addresses, addr)
 	}
-	for i, r := range spec.Routes {
+	for i, r := range d.Routes {
 		route, err := parseRoute(r)
 		if err != nil {
 			return ipConfig{}, fmt.Errorf("routes[%d]: %w", i, err)
@@ -40,7 +42,7 @@ func parseIPConfig(spec AttachSpec) (ipConfig, error) {
 	return cfg, nil
 }
 
-func parseRoute(r Route) (netlink.Route, error) {
+func parseRoute(r plan.Route) (netlink.Route, error) {
 	var route netlink.Route
 	if r.Gateway != "" {
 		route.Gw = net.ParseIP(r.Gateway)
