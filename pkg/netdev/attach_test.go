@@ -352,3 +352,33 @@ func TestAttach_MovesDeviceWhoseHostNameIsTakenInPod(t *testing.T) {
 	tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC, Up: true})
 	tb.RequireLinks(tb.Pod, "pod netns", "lo", nic.Name)
 }
+
+// Only plan.ModeVLAN makes a sub-interface: a VLAN in a plan of another mode (a VF's
+// hardware tag goes in its VF plan) must not turn the attach into one; the device
+// itself moves into the pod.
+func TestAttach_VLANWithoutModeVLANMovesTheDeviceItself(t *testing.T) {
+	for _, mode := range []string{"", plan.ModePassthrough} {
+		t.Run("mode "+mode, func(t *testing.T) {
+			tb := newTestbed(t)
+			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:07:01", MTU: 1500, Up: true}
+			tb.AddVethNIC(nic)
+			spec := podSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}, plan.Interface{Name: "net1"})
+			spec.Mode, spec.VLAN = mode, &plan.VLAN{ID: 100}
+
+			if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
+				t.Fatalf("Attach: %v", err)
+			}
+			link, err := tb.Pod.LinkByName("net1")
+			if err != nil {
+				t.Fatalf("looking up net1 in the pod: %v", err)
+			}
+			if link.Type() != "veth" {
+				t.Errorf("net1 in the pod is a %s, want the moved veth", link.Type())
+			}
+			tb.RequireState(tb.Pod, "net1", podState("net1", nic.MTU, nic.MAC))
+			if _, err := tb.Node.LinkByName(nic.Name); err == nil {
+				t.Errorf("%s is still on the node; it should have moved into the pod", nic.Name)
+			}
+		})
+	}
+}

@@ -25,9 +25,14 @@ func parseIPConfig(d plan.Device) (ipConfig, error) {
 			return ipConfig{}, fmt.Errorf("addresses[%d] %q: not an address in CIDR notation (10.0.0.5/24, 2001:db8::5/64): %w", i, s, err)
 		}
 		if addr.IP.To4() == nil {
-			// The plan's IPAM made the address unique, and duplicate
-			// address detection would hold it "tentative" (unusable
-			// for bind) for a second or more after the pod starts.
+			// Duplicate address detection is off: it would hold the
+			// address "tentative" (unusable for bind) for a second or
+			// more after the pod starts. The cost: nothing checks
+			// that the address is unique. It is the config's, as the
+			// admin or the claim wrote it (there is no IPAM yet), so
+			// two pods given the same address both use it and split
+			// its traffic, where DAD would have marked the second one
+			// "dadfailed" and left it unused. (IPv4 has no DAD.)
 			addr.Flags |= unix.IFA_F_NODAD
 		}
 		cfg.addresses = append(cfg.addresses, addr)
