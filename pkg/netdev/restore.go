@@ -41,8 +41,10 @@ func (h *Host) Restore(ctx context.Context, ref plan.HostLink, orig plan.Origina
 	if err != nil {
 		return fmt.Errorf("restoring %s: %w", ref, err)
 	}
-	_, err = h.restoreInPlace(link, want, restoreTheRest)
-	return err
+	if _, err := h.restoreInPlace(link, want, restoreTheRest); err != nil {
+		return fmt.Errorf("restoring %s: %w", ref, err)
+	}
+	return nil
 }
 
 // restoredLink is the state orig records, to restore.
