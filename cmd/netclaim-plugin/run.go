@@ -74,7 +74,7 @@ func run(ctx context.Context, o options) error {
 		Devices:    pub.inventory.Lookup,
 		Attributes: pub.deviceAttributes,
 		Detacher:   attacher,
-		Netdevs:    attacher,
+		Netdevs:    host,
 		Recorder:   eventRecorder(ctx, client),
 		HostRoot:   o.hostRoot,
 		OnFatalError: func(err error) {

@@ -9,13 +9,11 @@ import (
 // without looking at the claim or the config again.
 func buildPlan(p *pendingClaim) plan.Claim {
 	c := plan.Claim{
-		UID:          string(p.claim.UID),
-		Namespace:    p.claim.Namespace,
-		Name:         p.claim.Name,
-		PodUID:       p.pod.UID,
-		PodName:      p.pod.Name,
-		PodNamespace: p.pod.Namespace,
-		Devices:      make([]plan.Device, len(p.devices)),
+		UID:       string(p.claim.UID),
+		Namespace: p.claim.Namespace,
+		Name:      p.claim.Name,
+		PodUID:    p.pod.UID,
+		Devices:   make([]plan.Device, len(p.devices)),
 	}
 	for i, dev := range p.devices {
 		c.Devices[i] = planDevice(dev)
@@ -33,7 +31,6 @@ func planDevice(dev pendingDevice) plan.Device {
 			Name:         dev.host.IfName,
 			PCIAddress:   dev.host.PCIAddress,
 			HardwareAddr: dev.host.MAC,
-			MTU:          dev.host.MTU,
 		},
 		Target:    targetInterface(dev.ifName, cfg.Interface),
 		Addresses: append([]string(nil), cfg.Addresses...),

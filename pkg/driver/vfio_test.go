@@ -27,7 +27,7 @@ type vfioFixture struct {
 }
 
 // treeVFNetdev is treeVF's netdev on the host before prepare, as the keeper reads it.
-var treeVFNetdev = plan.Original{Name: "ens1f0v0", Index: 12, MTU: 9000, HardwareAddr: "02:00:00:3b:02:00", Up: true}
+var treeVFNetdev = plan.Original{Name: "ens1f0v0", MTU: 9000, HardwareAddr: "02:00:00:3b:02:00", Up: true}
 
 func newVFIOFixture(t *testing.T) *vfioFixture {
 	t.Helper()

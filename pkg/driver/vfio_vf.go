@@ -42,7 +42,7 @@ func (d *Driver) snapshotVFIOVF(ctx context.Context, pd *plan.Device) error {
 	if d.cfg.Netdevs == nil {
 		return fmt.Errorf("VF settings for PF %s cannot be made: this plugin has no netdev keeper", pd.VF.PFName)
 	}
-	orig, err := d.cfg.Netdevs.SnapshotVF(ctx, *pd.VF)
+	orig, err := d.cfg.Netdevs.SnapshotVF(*pd.VF)
 	if err != nil {
 		return fmt.Errorf("reading VF %d's settings on PF %s before changing them: %w", pd.VF.Index, pd.VF.PFName, err)
 	}
@@ -64,7 +64,7 @@ func (d *Driver) applyClaimVFs(ctx context.Context, c plan.Claim) error {
 		if d.cfg.Netdevs == nil {
 			return fmt.Errorf("device %s: VF settings for PF %s cannot be made: this plugin has no netdev keeper", dev.Device, dev.VF.PFName)
 		}
-		if err := d.cfg.Netdevs.ApplyVF(ctx, *dev.VF); err != nil {
+		if err := d.cfg.Netdevs.ApplyVFWithoutNetdev(*dev.VF); err != nil {
 			return fmt.Errorf("device %s: %w", dev.Device, err)
 		}
 		klog.FromContext(ctx).V(2).Info("Made VF settings on PF", "device", dev.Device, "pf", dev.VF.PFName, "vf", dev.VF.Index)
@@ -93,7 +93,7 @@ func (d *Driver) restoreVFIOVF(ctx context.Context, dev plan.Device) error {
 	if dev.VFIO.Netdev != nil {
 		netdevMAC = dev.VFIO.Netdev.HardwareAddr
 	}
-	if err := d.cfg.Netdevs.RestoreVF(ctx, *dev.VF, *dev.VFIO.VF, netdevMAC); err != nil {
+	if err := d.cfg.Netdevs.RestoreVFWithoutNetdev(*dev.VF, *dev.VFIO.VF, netdevMAC); err != nil {
 		return err
 	}
 	klog.FromContext(ctx).V(2).Info("Restored VF settings on PF", "device", dev.Device, "pf", dev.VF.PFName, "vf", dev.VF.Index)

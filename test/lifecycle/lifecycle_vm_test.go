@@ -93,7 +93,7 @@ func newVMNode(t *testing.T, numVFs int) *vmNode {
 	n.nri = nri.New(nri.Config{Checkpoint: store, Host: host})
 	n.drv, err = driver.New(driver.Config{
 		DriverName: driverName, NodeName: nodeName, Checkpoint: store, CDIDir: n.cdiDir,
-		Devices: n.inv.Lookup, Detacher: n.nri, Netdevs: n.nri, HostRoot: "/",
+		Devices: n.inv.Lookup, Detacher: n.nri, Netdevs: host, HostRoot: "/",
 	})
 	if err != nil {
 		t.Fatal(err)
