@@ -23,8 +23,10 @@ import (
 	"github.com/netclaim/netclaim/pkg/checkpoint"
 	"github.com/netclaim/netclaim/pkg/claimstatus"
 	"github.com/netclaim/netclaim/pkg/driver"
+	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/netdev"
 	"github.com/netclaim/netclaim/pkg/nri"
+	"github.com/netclaim/netclaim/pkg/publish"
 	"github.com/netclaim/netclaim/pkg/version"
 )
 
@@ -39,7 +41,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	lock, err := lockStateDir(ctx, o.stateDir)
+	lock, err := checkpoint.LockStateDir(ctx, o.stateDir)
 	if err != nil {
 		return err
 	}
@@ -54,8 +56,9 @@ func run(ctx context.Context, o options) error {
 	}
 	defer host.Close()
 
-	pub := &publisher{hostRoot: o.hostRoot, nodeName: o.nodeName, exclude: o.exclude, inventory: driver.NewInventory(store)}
-	if _, err := pub.rescan(ctx); err != nil {
+	devices := inventory.NewView(store.DevicesInUse)
+	pub := publish.NewPublisher(o.nodeName, inventory.Options{HostRoot: o.hostRoot, Exclude: o.exclude}, devices)
+	if _, err := pub.Rescan(ctx); err != nil {
 		return err
 	}
 
@@ -71,8 +74,8 @@ func run(ctx context.Context, o options) error {
 		NodeName:   o.nodeName,
 		Checkpoint: store,
 		CDIDir:     o.cdiDir,
-		Devices:    pub.inventory.Lookup,
-		Attributes: pub.deviceAttributes,
+		Devices:    devices.Lookup,
+		Attributes: pub.DeviceAttributes,
 		Detacher:   attacher,
 		Netdevs:    host,
 		Recorder:   eventRecorder(ctx, client),
@@ -118,7 +121,7 @@ func run(ctx context.Context, o options) error {
 		})
 	}
 	wg.Go(func() { status.Run(ctx, 2) })
-	wg.Go(func() { pub.loop(ctx, helper, o.rescanInterval) })
+	wg.Go(func() { pub.Run(ctx, helper, o.rescanInterval) })
 	wg.Go(func() {
 		if err := attacher.Run(ctx); err != nil {
 			logger.Error(err, "NRI plugin stopped")

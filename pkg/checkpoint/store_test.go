@@ -84,19 +84,6 @@ func reopen(t *testing.T, path string) *Store {
 	return s
 }
 
-func sameFile(t *testing.T, a, b string) bool {
-	t.Helper()
-	fa, err := os.Stat(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb, err := os.Stat(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return os.SameFile(fa, fb)
-}
-
 // slotBytes returns both slot files' content, to tell whether anything was written.
 func slotBytes(t *testing.T, path string) []byte {
 	t.Helper()
