@@ -23,9 +23,11 @@ import (
 	"github.com/netclaim/netclaim/pkg/checkpoint"
 	"github.com/netclaim/netclaim/pkg/claimstatus"
 	"github.com/netclaim/netclaim/pkg/driver"
+	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/netdev"
 	"github.com/netclaim/netclaim/pkg/nri"
 	"github.com/netclaim/netclaim/pkg/pcibind"
+	"github.com/netclaim/netclaim/pkg/publish"
 	"github.com/netclaim/netclaim/pkg/version"
 )
 
@@ -40,7 +42,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	lock, err := lockStateDir(ctx, o.stateDir)
+	lock, err := checkpoint.LockStateDir(ctx, o.stateDir)
 	if err != nil {
 		return err
 	}
@@ -55,8 +57,9 @@ func run(ctx context.Context, o options) error {
 	}
 	defer host.Close()
 
-	pub := &publisher{hostRoot: o.hostRoot, nodeName: o.nodeName, exclude: o.exclude, inventory: driver.NewInventory(store)}
-	if _, err := pub.rescan(ctx); err != nil {
+	devices := inventory.NewView(store.DevicesInUse)
+	pub := publish.NewPublisher(o.nodeName, inventory.Options{HostRoot: o.hostRoot, Exclude: o.exclude}, devices)
+	if _, err := pub.Rescan(ctx); err != nil {
 		return err
 	}
 
@@ -72,10 +75,10 @@ func run(ctx context.Context, o options) error {
 		NodeName:   o.nodeName,
 		Checkpoint: store,
 		CDIDir:     o.cdiDir,
-		Devices:    pub.inventory.Lookup,
-		Attributes: pub.deviceAttributes,
+		Devices:    devices.Lookup,
+		Attributes: pub.DeviceAttributes,
 		Detacher:   attacher,
-		Netdevs:    attacher,
+		Netdevs:    host,
 		Recorder:   eventRecorder(ctx, client),
 		HostRoot:   o.hostRoot,
 		PCI:        pcibind.New(o.hostRoot),
@@ -120,7 +123,7 @@ func run(ctx context.Context, o options) error {
 		})
 	}
 	wg.Go(func() { status.Run(ctx, 2) })
-	wg.Go(func() { pub.loop(ctx, helper, o.rescanInterval) })
+	wg.Go(func() { pub.Run(ctx, helper, o.rescanInterval) })
 	wg.Go(func() {
 		if err := attacher.Run(ctx); err != nil {
 			logger.Error(err, "NRI plugin stopped")

@@ -35,9 +35,13 @@ Each FILE ('-' for standard input) holds YAML or JSON documents separated by '--
 NetworkConfigs, and resource.k8s.io/v1 DeviceClasses, ResourceClaims and
 ResourceClaimTemplates (or a List of them). Every opaque config whose driver is
 netclaim.dev is decoded strictly and validated on its own; configs of other drivers are
-skipped. When a claim's request names a DeviceClass given in the same run, the merged
-config (class first, then claim) is validated too. The parent device's MTU is not known
-offline, so that one check is left to the driver.
+skipped. Each request of a claim is then validated with the config the driver would merge
+for it (class first, then claim) when its DeviceClass is given in the same run, or with
+the claim's configs alone otherwise, and the interface names all requests of the claim
+would get in the pod (after defaults) must be unique. These are the driver's own checks
+(v1alpha1's Validate and ValidateClaimInterfaces), so they refuse what prepare refuses with
+the same messages; only what needs the device (its MTU, kind, PF and driver) and the
+pod's other claims are left to the driver.
 
 Exits with an error when any document or config is invalid.`,
 		Args: cobra.NoArgs,
@@ -112,15 +116,20 @@ type claimConfig struct {
 
 // claimConfigs are a claim's (or template's) netclaim configs and what its requests ask for.
 type claimConfigs struct {
-	label    string
+	label string
+	// id names the claim in messages about its interfaces, as the driver does:
+	// namespace/name, or name when the file gives no namespace.
+	id       string
 	requests []requestClass
 	configs  []claimConfig
 	valid    bool
 }
 
-// requestClass is a request, or a subrequest as "request/subrequest", and its DeviceClass.
+// requestClass is a request, or a subrequest as "request/subrequest", its DeviceClass
+// and how many devices it gets (1 when the count is not known before allocation).
 type requestClass struct {
 	name, parent, class string
+	count               int
 }
 
 type configValidator struct {
@@ -209,7 +218,7 @@ func (v *configValidator) checkNetworkConfig(ref string, data []byte) {
 		v.reportError(label, err)
 		return
 	}
-	v.reportConfig(label, validateConfig(cfg, v1alpha1.ValidationContext{}))
+	v.reportConfig(label, cfg.Validate(v1alpha1.ValidationContext{}))
 }
 
 // checkResourceObject decodes a resource.k8s.io/v1 object and checks its configs. The
@@ -226,12 +235,12 @@ func (v *configValidator) checkResourceObject(ref, kind string, data []byte) {
 	case "ResourceClaim":
 		var rc resourceapi.ResourceClaim
 		if err = sigsjson.UnmarshalCaseSensitivePreserveInts(data, &rc); err == nil {
-			v.checkClaimSpec(objectLabel(kind, rc.Name, ref), &rc.Spec)
+			v.checkClaimSpec(objectLabel(kind, rc.Name, ref), claimID(rc.ObjectMeta), &rc.Spec)
 		}
 	case "ResourceClaimTemplate":
 		var rct resourceapi.ResourceClaimTemplate
 		if err = sigsjson.UnmarshalCaseSensitivePreserveInts(data, &rct); err == nil {
-			v.checkClaimSpec(objectLabel(kind, rct.Name, ref), &rct.Spec.Spec)
+			v.checkClaimSpec(objectLabel(kind, rct.Name, ref), claimID(rct.ObjectMeta), &rct.Spec.Spec)
 		}
 	}
 	if err != nil {
@@ -246,6 +255,14 @@ func objectLabel(kind, name, ref string) string {
 	return kind + "/" + name
 }
 
+// claimID names a claim (or template) as the driver names claims: namespace/name.
+func claimID(meta metav1.ObjectMeta) string {
+	if meta.Namespace == "" {
+		return meta.Name
+	}
+	return meta.Namespace + "/" + meta.Name
+}
+
 func (v *configValidator) checkDeviceClass(label string, dc *resourceapi.DeviceClass) {
 	class := classConfigs{label: label, valid: true}
 	for i, c := range dc.Spec.Config {
@@ -258,8 +275,8 @@ func (v *configValidator) checkDeviceClass(label string, dc *resourceapi.DeviceC
 	v.classes[dc.Name] = class
 }
 
-func (v *configValidator) checkClaimSpec(label string, spec *resourceapi.ResourceClaimSpec) {
-	claim := claimConfigs{label: label, valid: true, requests: requestClasses(spec.Devices.Requests)}
+func (v *configValidator) checkClaimSpec(label, id string, spec *resourceapi.ResourceClaimSpec) {
+	claim := claimConfigs{label: label, id: id, valid: true, requests: requestClasses(spec.Devices.Requests)}
 	for i, c := range spec.Devices.Config {
 		cfg, ok := v.checkOpaque(fmt.Sprintf("%s config[%d] (requests: %s)", label, i, requestList(c.Requests)), c.Opaque)
 		claim.valid = claim.valid && ok
@@ -282,13 +299,24 @@ func requestClasses(requests []resourceapi.DeviceRequest) []requestClass {
 	var out []requestClass
 	for _, r := range requests {
 		if r.Exactly != nil {
-			out = append(out, requestClass{name: r.Name, class: r.Exactly.DeviceClassName})
+			out = append(out, requestClass{name: r.Name, class: r.Exactly.DeviceClassName,
+				count: deviceCount(r.Exactly.AllocationMode, r.Exactly.Count)})
 		}
 		for _, sub := range r.FirstAvailable {
-			out = append(out, requestClass{name: r.Name + "/" + sub.Name, parent: r.Name, class: sub.DeviceClassName})
+			out = append(out, requestClass{name: r.Name + "/" + sub.Name, parent: r.Name, class: sub.DeviceClassName,
+				count: deviceCount(sub.AllocationMode, sub.Count)})
 		}
 	}
 	return out
+}
+
+// deviceCount is how many devices a request gets: its count in ExactCount mode (the
+// default, with count 1 when omitted); with All only the node knows, so 1.
+func deviceCount(mode resourceapi.DeviceAllocationMode, count int64) int {
+	if mode == resourceapi.DeviceAllocationModeAll || count < 1 {
+		return 1
+	}
+	return int(count)
 }
 
 // checkOpaque checks one opaque config as a layer of a merge. It returns the decoded
@@ -307,40 +335,55 @@ func (v *configValidator) checkOpaque(label string, opaque *resourceapi.OpaqueDe
 		v.reportError(label, err)
 		return nil, false
 	}
-	return cfg, v.reportConfig(label, validateConfig(cfg, v1alpha1.ValidationContext{Partial: true}))
+	return cfg, v.reportConfig(label, cfg.Validate(v1alpha1.ValidationContext{Partial: true}))
 }
 
-// validateConfig is what the driver checks at prepare: the rules of the API, and the
-// fields this version does not implement yet.
-func validateConfig(cfg *v1alpha1.NetworkConfig, vc v1alpha1.ValidationContext) field.ErrorList {
-	return append(cfg.Validate(vc), cfg.ValidateImplemented()...)
-}
-
-// checkMergedClaims validates, for every request whose DeviceClass was given, the merge of
-// the class's configs and the claim's configs for that request: the checks that relate
-// fields of two layers (a class's gateway, a claim's addresses) only run there. Layers
-// already reported invalid are not merged, so each problem is reported once.
+// checkMergedClaims validates every request of every claim with the config the driver
+// would merge for it, then the interface names of all its requests. The checks that
+// relate fields of two layers (a class's gateway, a claim's addresses) only run there.
+// Claims with a layer already reported invalid are skipped, so each problem is reported
+// once.
 func (v *configValidator) checkMergedClaims() {
 	for _, claim := range v.claims {
 		if !claim.valid {
 			continue
 		}
+		var requests []v1alpha1.ClaimRequest
 		for _, req := range claim.requests {
-			claimLayers := claim.configsFor(req)
-			class, found := v.classes[req.class]
-			switch {
-			case !found && len(claimLayers) > 0:
-				fmt.Fprintf(v.out, "NOTE %s request %s: DeviceClass/%s was not given; add it with -f to check the merged config\n",
-					claim.label, req.name, req.class)
-				continue
-			case !found || !class.valid || len(class.configs)+len(claimLayers) == 0:
-				continue
-			}
-			merged := v1alpha1.Merge(slices.Concat(class.configs, claimLayers)...)
-			label := fmt.Sprintf("%s request %s merged with %s", claim.label, req.name, class.label)
-			v.reportConfig(label, validateConfig(merged, v1alpha1.ValidationContext{}))
+			requests = append(requests, v1alpha1.ClaimRequest{Name: req.name, Count: req.count, Config: v.checkRequest(claim, req)})
+		}
+		for _, e := range v1alpha1.ValidateClaimInterfaces(claim.id, requests) {
+			v.problems++
+			fmt.Fprintf(v.out, "%s request %s: %s\n", claim.label, e.Request, oneLine(e.Err.Error()))
 		}
 	}
+}
+
+// checkRequest validates the config of one request: merged with its DeviceClass's when
+// that was given, else the claim's configs alone, whose fields the class cannot override
+// (WithoutClass). It returns the merged config, nil when no config applies.
+func (v *configValidator) checkRequest(claim claimConfigs, req requestClass) *v1alpha1.NetworkConfig {
+	claimLayers := claim.configsFor(req)
+	class, found := v.classes[req.class]
+	switch {
+	case found && class.valid && len(class.configs)+len(claimLayers) > 0:
+		merged := v1alpha1.Merge(slices.Concat(class.configs, claimLayers)...)
+		label := fmt.Sprintf("%s request %s merged with %s", claim.label, req.name, class.label)
+		v.reportConfig(label, merged.Validate(v1alpha1.ValidationContext{}))
+		return merged
+	case len(claimLayers) == 0:
+		return nil
+	case found:
+		// The class is invalid and reported: its layers cannot be merged, but the claim's
+		// still name the interfaces.
+		return v1alpha1.Merge(claimLayers...)
+	}
+	fmt.Fprintf(v.out, "NOTE %s request %s: DeviceClass/%s was not given; add it with -f to check the merged config\n",
+		claim.label, req.name, req.class)
+	merged := v1alpha1.Merge(claimLayers...)
+	label := fmt.Sprintf("%s request %s without its DeviceClass", claim.label, req.name)
+	v.reportConfig(label, merged.Validate(v1alpha1.ValidationContext{WithoutClass: true}))
+	return merged
 }
 
 // configsFor returns the claim's configs that apply to the request, in order: those

@@ -190,6 +190,47 @@ spec:
 			want: []string{"DeviceClass/pool config[0]: ipam: Forbidden: not implemented yet in this version"},
 		},
 		{
+			name: "template whose config names both requests alike, class not given",
+			input: `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: pair, namespace: telco}
+spec:
+  spec:
+    devices:
+      requests:
+      - {name: a, exactly: {deviceClassName: vf}}
+      - {name: b, exactly: {deviceClassName: vf}}
+      config:
+      - opaque: {driver: netclaim.dev, parameters: {apiVersion: netclaim.dev/v1alpha1, kind: NetworkConfig, interface: {name: data0}}}
+`,
+			want: []string{
+				"NOTE ResourceClaimTemplate/pair request a: DeviceClass/vf was not given",
+				"OK ResourceClaimTemplate/pair request a without its DeviceClass",
+				`ResourceClaimTemplate/pair request b: interface.name: Duplicate value: "data0": claim telco/pair request a already names its interface data0 in this pod`,
+			},
+		},
+		{
+			name: "claim asking for vfio-pci and an address, class not given",
+			input: `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {name: dpdk}
+spec:
+  devices:
+    requests:
+    - {name: dpdk, exactly: {deviceClassName: vf}}
+    config:
+    - opaque: {driver: netclaim.dev, parameters: {apiVersion: netclaim.dev/v1alpha1, kind: NetworkConfig, sriov: {driver: vfio-pci}}}
+    - opaque: {driver: netclaim.dev, parameters: {apiVersion: netclaim.dev/v1alpha1, kind: NetworkConfig, addresses: [192.0.2.10/24]}}
+`,
+			want: []string{
+				"OK ResourceClaim/dpdk config[0] (requests: all)",
+				"OK ResourceClaim/dpdk config[1] (requests: all)",
+				"ResourceClaim/dpdk request dpdk without its DeviceClass: addresses: Forbidden: needs a network interface",
+			},
+		},
+		{
 			name:  "bare NetworkConfig",
 			input: "apiVersion: netclaim.dev/v1alpha1\nkind: NetworkConfig\ninterface: {mtu: 9000}\naddresses: [\"2001:db8::10/64\", \"2001:db8::10/128\"]\n",
 			want:  []string{`NetworkConfig (- document 1): addresses[1]: Duplicate value: "2001:db8::10/128"`},

@@ -114,6 +114,20 @@ func (s *Store) List() []plan.Claim {
 	return out
 }
 
+// DevicesInUse names the devices the claims hold, by published device name: what the
+// node's inventory keeps described while their netdevs sit in pods (inventory.View).
+func (s *Store) DevicesInUse() map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inUse := map[string]bool{}
+	for _, c := range s.claims {
+		for _, d := range c.Devices {
+			inUse[d.Device] = true
+		}
+	}
+	return inUse
+}
+
 // Put adds or replaces claims with one durable write for the whole batch.
 func (s *Store) Put(claims ...plan.Claim) error {
 	for _, c := range claims {

@@ -20,12 +20,10 @@ import (
 // on all of them.
 func testClaim(uid, podUID string) plan.Claim {
 	return plan.Claim{
-		UID:          uid,
-		Namespace:    "ns",
-		Name:         "claim-" + uid,
-		PodUID:       podUID,
-		PodName:      "pod-" + podUID,
-		PodNamespace: "ns",
+		UID:       uid,
+		Namespace: "ns",
+		Name:      "claim-" + uid,
+		PodUID:    podUID,
 		Devices: []plan.Device{{
 			Request: "data",
 			Pool:    "node-a",
@@ -34,7 +32,6 @@ func testClaim(uid, podUID string) plan.Claim {
 				Name:         "ens1f0v1",
 				PCIAddress:   "0000:3b:02.1",
 				HardwareAddr: "02:00:00:00:00:01",
-				MTU:          9000,
 			},
 			Target:    plan.Interface{Name: "net1", MTU: 1500, HardwareAddr: "02:00:00:00:00:02"},
 			Addresses: []string{"192.0.2.10/24", "2001:db8::10/64"},
@@ -44,7 +41,7 @@ func testClaim(uid, podUID string) plan.Claim {
 			VRF:       &plan.VRF{Name: "blue", Table: 1001},
 			Rules:     []plan.Rule{{Priority: ptrTo(100), From: "192.0.2.0/24", To: "198.51.100.0/24", Table: 1001}},
 			VFIO: &plan.VFIO{GroupDevice: "/dev/vfio/12", Rebind: &plan.Binding{Driver: "iavf", DriverOverride: "iavf"},
-				Netdev: &plan.Original{Name: "ens1f0v1", Index: 7, MTU: 9000, HardwareAddr: "02:00:00:00:00:01", Up: true,
+				Netdev: &plan.Original{Name: "ens1f0v1", MTU: 9000, HardwareAddr: "02:00:00:00:00:01", Up: true,
 					VF: &plan.VFOriginal{MAC: "02:00:00:00:00:01", VLAN: &plan.VLAN{ID: 10, QoS: 1, Protocol: "802.1Q"}, SpoofCheck: ptrTo(true),
 						Trust: ptrTo(true), MinTxRateMbps: ptrTo(10), MaxTxRateMbps: ptrTo(20), LinkState: "auto"}},
 				VF: &plan.VFOriginal{MAC: "02:00:00:00:00:03", VLAN: &plan.VLAN{ID: 30, QoS: 2, Protocol: "802.1Q"}, SpoofCheck: ptrTo(true),
@@ -60,7 +57,7 @@ func testClaim(uid, podUID string) plan.Claim {
 			SandboxID: "sandbox-" + podUID,
 			NetnsPath: "/var/run/netns/cni-" + podUID,
 			Originals: []plan.Original{{
-				Name: "ens1f0v1", Index: 7, MTU: 9000, HardwareAddr: "02:00:00:00:00:01", Up: true,
+				Name: "ens1f0v1", MTU: 9000, HardwareAddr: "02:00:00:00:00:01", Up: true,
 				VF: &plan.VFOriginal{MAC: "02:00:00:00:00:01", VLAN: &plan.VLAN{ID: 10, QoS: 1, Protocol: "802.1Q"},
 					SpoofCheck: ptrTo(true), Trust: ptrTo(true), MinTxRateMbps: ptrTo(10), MaxTxRateMbps: ptrTo(20), LinkState: "auto"},
 			}},
@@ -85,19 +82,6 @@ func reopen(t *testing.T, path string) *Store {
 		t.Fatalf("reopening %s: %v", path, err)
 	}
 	return s
-}
-
-func sameFile(t *testing.T, a, b string) bool {
-	t.Helper()
-	fa, err := os.Stat(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb, err := os.Stat(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return os.SameFile(fa, fb)
 }
 
 // slotBytes returns both slot files' content, to tell whether anything was written.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
 	"github.com/netclaim/netclaim/pkg/inventory"
-	"github.com/netclaim/netclaim/pkg/version"
 )
 
 // pendingDevice is one allocated device with its merged, validated configuration.
@@ -53,10 +52,10 @@ func (d *Driver) resolveDevice(claim *resourceapi.ResourceClaim, r resourceapi.D
 		return pendingDevice{}, fmt.Errorf("already prepared for claim %s on this node; one netdev can only be in one pod", owner)
 	}
 	cfg := v1alpha1.Merge(configsFor(configs, r.Request)...)
-	if err := rejectUnsupported(cfg); err != nil {
-		return pendingDevice{}, err
-	}
-	if errs := cfg.Validate(v1alpha1.ValidationContext{ParentMTU: parentMTU(host)}); len(errs) > 0 {
+	// Every rule that needs no device is the API's, shared with `netclaimctl validate`;
+	// what follows needs the device: its kind, its PF, its driver.
+	vc := v1alpha1.ValidationContext{ParentMTU: parentMTU(host), OnVFIO: host.Driver == vfioPCI}
+	if errs := cfg.Validate(vc); len(errs) > 0 {
 		return pendingDevice{}, fieldErrors(errs)
 	}
 	if err := checkVFSettings(host, cfg); err != nil {
@@ -74,16 +73,6 @@ func (d *Driver) resolveDevice(claim *resourceapi.ResourceClaim, r resourceapi.D
 	return pendingDevice{result: r, host: host, config: cfg}, nil
 }
 
-// rejectUnsupported refuses fields the API accepts but this build cannot carry out yet:
-// silently ignoring a VLAN or a VF setting would put the pod on the wrong network.
-func rejectUnsupported(cfg *v1alpha1.NetworkConfig) error {
-	var errs []error
-	for _, f := range cfg.UnsupportedFields() {
-		errs = append(errs, fmt.Errorf("field %s is not implemented yet in netclaim %s: %s", f, version.Version, unsupportedRemedy(f)))
-	}
-	return errors.Join(errs...)
-}
-
 // fieldErrors keeps each validation error separate (each names its field).
 func fieldErrors(list field.ErrorList) error {
 	errs := make([]error, len(list))
@@ -99,12 +88,8 @@ func requireNetdev(host inventory.Device, cfg *v1alpha1.NetworkConfig) error {
 	if host.IfName != "" {
 		return nil
 	}
-	mode := v1alpha1.ModePassthrough
-	if cfg.Interface != nil && cfg.Interface.Mode != "" {
-		mode = cfg.Interface.Mode
-	}
 	return fmt.Errorf("interface.mode %s needs a network interface, but %s %s is bound to driver %q and has none; "+
 		"bind the device to its kernel network driver (or, for DPDK, set sriov.driver: vfio-pci on a VF), "+
 		"or select devices with an ifName attribute in the DeviceClass",
-		mode, host.Kind, host.PCIAddress, host.Driver)
+		interfaceMode(cfg), host.Kind, host.PCIAddress, host.Driver)
 }

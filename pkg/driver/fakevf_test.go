@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"context"
 	"fmt"
 	"slices"
 
@@ -92,14 +91,14 @@ func merge(e, s plan.VFSettings) plan.VFSettings {
 	return e
 }
 
-func (f *fakeNetdevs) SnapshotVF(_ context.Context, vf plan.VFPlan) (plan.VFOriginal, error) {
+func (f *fakeNetdevs) SnapshotVF(vf plan.VFPlan) (plan.VFOriginal, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pf.calls = append(f.pf.calls, fmt.Sprintf("snapshot %s vf %d", vf.PFName, vf.Index))
 	return plan.VFOriginal(only(vf.Settings, f.entry(vf))), nil
 }
 
-func (f *fakeNetdevs) ApplyVF(_ context.Context, vf plan.VFPlan) error {
+func (f *fakeNetdevs) ApplyVFWithoutNetdev(vf plan.VFPlan) error {
 	f.mu.Lock()
 	onApply := f.pf.onApply
 	f.mu.Unlock()
@@ -116,7 +115,7 @@ func (f *fakeNetdevs) ApplyVF(_ context.Context, vf plan.VFPlan) error {
 	return nil
 }
 
-func (f *fakeNetdevs) RestoreVF(_ context.Context, vf plan.VFPlan, orig plan.VFOriginal, netdevMAC string) error {
+func (f *fakeNetdevs) RestoreVFWithoutNetdev(vf plan.VFPlan, orig plan.VFOriginal, netdevMAC string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pf.calls = append(f.pf.calls, fmt.Sprintf("restore %s vf %d netdev MAC %q", vf.PFName, vf.Index, netdevMAC))

@@ -110,7 +110,7 @@ func attachAll(t *testing.T, f *fixture, uid string) {
 	err := f.store.Update(uid, func(c *plan.Claim) error {
 		att := &plan.Attachment{SandboxID: "sandbox-1", NetnsPath: "/var/run/netns/p"}
 		for _, d := range c.Devices {
-			att.Originals = append(att.Originals, plan.Original{Name: d.Host.Name, HardwareAddr: d.Host.HardwareAddr, MTU: d.Host.MTU})
+			att.Originals = append(att.Originals, plan.Original{Name: d.Host.Name, HardwareAddr: d.Host.HardwareAddr})
 		}
 		c.Attachment = att
 		return nil

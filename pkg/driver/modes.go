@@ -2,7 +2,6 @@ package driver
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/netclaim/netclaim/api/netclaim.dev/v1alpha1"
 	"github.com/netclaim/netclaim/pkg/inventory"
@@ -28,24 +27,13 @@ func checkModeSuitsDevice(host inventory.Device, cfg *v1alpha1.NetworkConfig) er
 		return fmt.Errorf("interface.mode vlan is not supported on a VF (%s): an 802.1Q sub-interface needs its parent on the host, "+
 			"but a VF moves into the pod; omit interface.mode and keep vlan, so that the PF tags the VF's traffic in hardware, "+
 			"or select a NIC or PF in the DeviceClass", describeDevice(host))
-	case mode == v1alpha1.ModeVLAN && cfg.VLAN == nil:
-		// Validate rejects this for a merged config; kept so a plan never lacks its tag.
-		return fmt.Errorf("interface.mode vlan needs vlan.id: set the VLAN to create on %s", describeDevice(host))
 	case mode == v1alpha1.ModePassthrough && cfg.VLAN != nil && host.Kind != inventory.KindVF:
 		return fmt.Errorf("vlan is set but interface.mode is passthrough: the whole %s %s would move into the pod untagged; "+
 			"set interface.mode: vlan to give the pod an 802.1Q sub-interface of it, or remove vlan",
 			host.Kind, describeDevice(host))
-	case mode == v1alpha1.ModePassthrough && cfg.VLAN != nil:
-		return checkVFVLAN(host, cfg)
 	}
-	return nil
-}
-
-// checkVFVLAN decides about vlan on a VF in passthrough mode: a hardware VLAN the PF sets
-// on the VF (ip link set PF vf N vlan ID qos Q). It belongs to the SR-IOV VF settings:
-// checkVFSettings (vf.go) refuses it when the VF's PF cannot be reached, and planVF
-// records it for attach.
-func checkVFVLAN(inventory.Device, *v1alpha1.NetworkConfig) error {
+	// vlan on a VF in passthrough mode is the hardware VLAN its PF sets: one of the VF
+	// settings, which checkVFSettings (vf.go) checks and planVF records.
 	return nil
 }
 
@@ -67,14 +55,23 @@ func planSubInterface(d *plan.Device, cfg *v1alpha1.NetworkConfig) {
 		return
 	}
 	d.Mode = plan.ModeVLAN
-	v := &plan.VLAN{ID: int(*cfg.VLAN.ID), Protocol: string(v1alpha1.VLANProtocol8021Q)}
-	if cfg.VLAN.QoS != nil {
-		v.QoS = int(*cfg.VLAN.QoS)
+	d.VLAN = planVLAN(cfg.VLAN)
+}
+
+// planVLAN is the VLAN of a validated config with its defaults filled in (QoS 0,
+// 802.1Q), for a sub-interface or a VF's hardware VLAN alike; nil without an ID.
+func planVLAN(v *v1alpha1.VLANConfig) *plan.VLAN {
+	if v == nil || v.ID == nil {
+		return nil
 	}
-	if cfg.VLAN.Protocol != "" {
-		v.Protocol = string(cfg.VLAN.Protocol)
+	out := &plan.VLAN{ID: int(*v.ID), Protocol: string(v1alpha1.VLANProtocol8021Q)}
+	if v.QoS != nil {
+		out.QoS = int(*v.QoS)
 	}
-	d.VLAN = v
+	if v.Protocol != "" {
+		out.Protocol = string(v.Protocol)
+	}
+	return out
 }
 
 // planVRFAndRules copies the VRF and the policy-routing rules into the plan.
@@ -93,21 +90,4 @@ func planVRFAndRules(d *plan.Device, cfg *v1alpha1.NetworkConfig) {
 		}
 		d.Rules = append(d.Rules, pr)
 	}
-}
-
-// unsupportedRemedy says what to change for a field UnsupportedFields reports.
-func unsupportedRemedy(field string) string {
-	if field == "interface.mode" {
-		return fmt.Sprintf("only %s are; set one of them in the DeviceClass or ResourceClaim config, or omit the field for passthrough",
-			joinModes(v1alpha1.ImplementedInterfaceModes))
-	}
-	return "remove it from the DeviceClass or ResourceClaim config"
-}
-
-func joinModes(modes []v1alpha1.InterfaceMode) string {
-	s := make([]string, len(modes))
-	for i, m := range modes {
-		s[i] = string(m)
-	}
-	return strings.Join(s, " and ")
 }

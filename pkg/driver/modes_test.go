@@ -47,7 +47,7 @@ func TestPrepare_PlansVLANSubInterfaceVRFAndRules(t *testing.T) {
 			prio := 100
 			want := []plan.Device{{
 				Request: "data", Pool: testNode, Device: nic1.Name,
-				Host:      plan.HostLink{Name: nic1.IfName, PCIAddress: nic1.PCIAddress, HardwareAddr: nic1.MAC, MTU: nic1.MTU},
+				Host:      plan.HostLink{Name: nic1.IfName, PCIAddress: nic1.PCIAddress, HardwareAddr: nic1.MAC},
 				Target:    plan.Interface{Name: "net1", MTU: 1400},
 				Addresses: []string{"192.0.2.10/24"},
 				Routes:    []plan.Route{{Destination: "0.0.0.0/0", Gateway: "192.0.2.1", Table: 1001}},
@@ -109,7 +109,7 @@ func TestPrepare_RefusesModesAndVLANsTheDeviceCannotCarry(t *testing.T) {
 		{
 			name: "macvlan mode names the implemented modes", device: nic1.Name,
 			config:  "interface: {mode: macvlan}\n",
-			wantErr: []string{"device " + nic1.Name, "field interface.mode is not implemented yet", "only passthrough and vlan are"},
+			wantErr: []string{"device " + nic1.Name, "config interface.mode: Forbidden: not implemented yet", "only passthrough and vlan are"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

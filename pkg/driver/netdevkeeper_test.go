@@ -9,7 +9,7 @@ import (
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
-// fakeNetdevs stands in for pkg/nri's NetdevKeeper: snapshots come from its table by PCI
+// fakeNetdevs stands in for the NetdevKeeper (*netdev.Host): snapshots come from its table by PCI
 // address, restores are recorded and fail while err is set; onRestore, when set, runs
 // first (a test panics there to stand for a crash before the netdev is restored).
 type fakeNetdevs struct {
@@ -22,7 +22,7 @@ type fakeNetdevs struct {
 	pf fakePFEntries
 }
 
-// restoreCall is one RestoreNetdev.
+// restoreCall is one Restore.
 type restoreCall struct {
 	PCIAddress string
 	Want       plan.Original
@@ -32,17 +32,17 @@ func newFakeNetdevs() *fakeNetdevs {
 	return &fakeNetdevs{snapshots: map[string]plan.Original{}, pf: fakePFEntries{entries: map[vfKey]plan.VFSettings{}}}
 }
 
-func (f *fakeNetdevs) SnapshotNetdev(_ context.Context, pciAddress, name string) (plan.Original, error) {
+func (f *fakeNetdevs) Snapshot(link plan.HostLink) (plan.Original, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	orig, ok := f.snapshots[pciAddress]
-	if !ok || orig.Name != name {
-		return plan.Original{}, fmt.Errorf("fake: no netdev %s of %s", name, pciAddress)
+	orig, ok := f.snapshots[link.PCIAddress]
+	if !ok || orig.Name != link.Name {
+		return plan.Original{}, fmt.Errorf("fake: no netdev %s of %s", link.Name, link.PCIAddress)
 	}
 	return orig, nil
 }
 
-func (f *fakeNetdevs) RestoreNetdev(_ context.Context, pciAddress string, want plan.Original) error {
+func (f *fakeNetdevs) Restore(_ context.Context, link plan.HostLink, want plan.Original) error {
 	f.mu.Lock()
 	onRestore := f.onRestore
 	f.mu.Unlock()
@@ -51,7 +51,7 @@ func (f *fakeNetdevs) RestoreNetdev(_ context.Context, pciAddress string, want p
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.restored = append(f.restored, restoreCall{pciAddress, want})
+	f.restored = append(f.restored, restoreCall{link.PCIAddress, want})
 	return f.err
 }
 

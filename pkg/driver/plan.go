@@ -30,13 +30,11 @@ func (d *Driver) planClaims(ctx context.Context, fresh []*pendingClaim) map[type
 // host looks like before prepare changes it (planVFIO), for unprepare to put back.
 func (d *Driver) planClaim(ctx context.Context, p *pendingClaim) (plan.Claim, error) {
 	c := plan.Claim{
-		UID:          string(p.claim.UID),
-		Namespace:    p.claim.Namespace,
-		Name:         p.claim.Name,
-		PodUID:       p.pod.UID,
-		PodName:      p.pod.Name,
-		PodNamespace: p.pod.Namespace,
-		Devices:      make([]plan.Device, len(p.devices)),
+		UID:       string(p.claim.UID),
+		Namespace: p.claim.Namespace,
+		Name:      p.claim.Name,
+		PodUID:    p.pod.UID,
+		Devices:   make([]plan.Device, len(p.devices)),
 	}
 	for i, dev := range p.devices {
 		pd, err := d.planDevice(ctx, dev)
@@ -60,7 +58,6 @@ func (d *Driver) planDevice(ctx context.Context, dev pendingDevice) (plan.Device
 			Name:         dev.host.IfName,
 			PCIAddress:   dev.host.PCIAddress,
 			HardwareAddr: dev.host.MAC,
-			MTU:          dev.host.MTU,
 		},
 		VF: planVF(dev),
 	}

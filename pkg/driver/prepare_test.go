@@ -71,10 +71,10 @@ routes: [{destination: 198.51.100.0/24, gateway: 192.0.2.1, table: 100}]
 
 	want := plan.Claim{
 		UID: "uid-a", Namespace: testNS, Name: "a",
-		PodUID: "pod-uid-p", PodName: "p", PodNamespace: testNS,
+		PodUID: "pod-uid-p",
 		Devices: []plan.Device{{
 			Request: "data", Pool: testNode, Device: vf1.Name,
-			Host:      plan.HostLink{Name: "ens1f0v1", PCIAddress: "0000:3b:02.1", HardwareAddr: "02:00:00:00:02:01", MTU: 9000},
+			Host:      plan.HostLink{Name: "ens1f0v1", PCIAddress: "0000:3b:02.1", HardwareAddr: "02:00:00:00:02:01"},
 			Target:    plan.Interface{Name: "data0", MTU: 8000, HardwareAddr: "02:aa:00:00:00:01"},
 			Addresses: []string{"192.0.2.10/24"},
 			Routes:    []plan.Route{{Destination: "198.51.100.0/24", Gateway: "192.0.2.1", Table: 100}},
@@ -181,7 +181,7 @@ func TestPrepare_RejectsBadConfig(t *testing.T) {
 					configs: []resourceapi.DeviceAllocationConfiguration{classConfig(t, cfgHeader+"ipam: {pool: signalling}\n")}}}
 			},
 			failing: "bad",
-			wantErr: []string{"claim telco/bad", "device " + vf1.Name, "field ipam is not implemented yet in netclaim"},
+			wantErr: []string{"claim telco/bad", "device " + vf1.Name, "config ipam: Forbidden: not implemented yet in this version"},
 		},
 		{
 			name: "vfio-pci VF has no netdev to configure",

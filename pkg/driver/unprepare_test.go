@@ -19,7 +19,7 @@ func attachedClaim(t *testing.T, f *fixture) *resourceapi.ResourceClaim {
 	f.mustPrepare(t, claim)
 	err := f.store.Update(string(claim.UID), func(c *plan.Claim) error {
 		c.Attachment = &plan.Attachment{SandboxID: "sandbox-1", NetnsPath: "/var/run/netns/cni-1",
-			Originals: []plan.Original{{Name: vf1.IfName, Index: 12, MTU: 9000, HardwareAddr: vf1.MAC}}}
+			Originals: []plan.Original{{Name: vf1.IfName, MTU: 9000, HardwareAddr: vf1.MAC}}}
 		return nil
 	})
 	if err != nil {

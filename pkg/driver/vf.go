@@ -88,16 +88,7 @@ func vfSettings(cfg *v1alpha1.NetworkConfig) plan.VFSettings {
 	if cfg.Interface != nil {
 		s.MAC = cfg.Interface.MAC
 	}
-	if cfg.VLAN != nil && cfg.VLAN.ID != nil {
-		v := &plan.VLAN{ID: int(*cfg.VLAN.ID), Protocol: string(v1alpha1.VLANProtocol8021Q)}
-		if cfg.VLAN.QoS != nil {
-			v.QoS = int(*cfg.VLAN.QoS)
-		}
-		if cfg.VLAN.Protocol != "" {
-			v.Protocol = string(cfg.VLAN.Protocol)
-		}
-		s.VLAN = v
-	}
+	s.VLAN = planVLAN(cfg.VLAN)
 	if sr := cfg.SRIOV; sr != nil {
 		s.SpoofCheck = copyPtr(sr.SpoofCheck)
 		s.Trust = copyPtr(sr.Trust)

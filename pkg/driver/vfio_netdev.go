@@ -11,24 +11,26 @@ import (
 )
 
 // NetdevKeeper records and restores the netdev of a PCI device whose driver prepare
-// changes (sriov.driver: vfio-pci). Unbinding the driver destroys the netdev, and binding
-// it back creates a new one with the kernel's next free name, a new MAC, the driver's
-// default MTU, down. pkg/nri implements it over the host netns (netlink is attach code,
-// which prepare does not import).
+// changes (sriov.driver: vfio-pci), and the PF's settings for such a VF. Unbinding the
+// driver destroys the netdev, and binding it back creates a new one with the kernel's
+// next free name, a new MAC, the driver's default MTU, down. *netdev.Host implements it
+// over the host netns; the plugin's wiring passes it in, so that prepare does not import
+// netlink code.
 type NetdevKeeper interface {
-	// SnapshotNetdev reads the state of the device's netdev, found under name.
-	SnapshotNetdev(ctx context.Context, pciAddress, name string) (plan.Original, error)
-	// RestoreNetdev gives the device's current netdev want's name, MTU, MAC and up state.
-	RestoreNetdev(ctx context.Context, pciAddress string, want plan.Original) error
+	// Snapshot reads the state of the netdev link names (its name and PCI address).
+	Snapshot(link plan.HostLink) (plan.Original, error)
+	// Restore gives the device's current netdev, found by link (its PCI address), want's
+	// name, MTU, MAC and up state.
+	Restore(ctx context.Context, link plan.HostLink, want plan.Original) error
 	// SnapshotVF reads the PF's entry for the VF: the values of exactly the fields vf sets.
-	SnapshotVF(ctx context.Context, vf plan.VFPlan) (plan.VFOriginal, error)
-	// ApplyVF makes vf's settings on the PF for a VF without a netdev (the administrative
-	// MAC on the PF only). A failure puts back what it made and names the setting, PF and
-	// PF driver.
-	ApplyVF(ctx context.Context, vf plan.VFPlan) error
-	// RestoreVF sets the PF's entry back to orig and reads it back. netdevMAC is the VF
-	// netdev's MAC before its driver was unbound, "" for none.
-	RestoreVF(ctx context.Context, vf plan.VFPlan, orig plan.VFOriginal, netdevMAC string) error
+	SnapshotVF(vf plan.VFPlan) (plan.VFOriginal, error)
+	// ApplyVFWithoutNetdev makes vf's settings on the PF for a VF without a netdev (the
+	// administrative MAC on the PF only). A failure puts back what it made and names the
+	// setting, PF and PF driver.
+	ApplyVFWithoutNetdev(vf plan.VFPlan) error
+	// RestoreVFWithoutNetdev sets the PF's entry back to orig and reads it back. netdevMAC
+	// is the VF netdev's MAC before its driver was unbound, "" for none.
+	RestoreVFWithoutNetdev(vf plan.VFPlan, orig plan.VFOriginal, netdevMAC string) error
 }
 
 // snapshotNetdev reads the netdev of a device about to be rebound, nil when it has none.
@@ -43,7 +45,7 @@ func (d *Driver) snapshotNetdev(ctx context.Context, addr string) (*plan.Origina
 	if d.cfg.Netdevs == nil {
 		return nil, fmt.Errorf("PCI device %s has netdev %s, which rebinding its driver destroys, and this plugin has no netdev keeper to restore it", addr, names[0])
 	}
-	orig, err := d.cfg.Netdevs.SnapshotNetdev(ctx, addr, names[0])
+	orig, err := d.cfg.Netdevs.Snapshot(plan.HostLink{Name: names[0], PCIAddress: addr})
 	if err != nil {
 		return nil, fmt.Errorf("recording netdev %s before rebinding its driver: %w", names[0], err)
 	}
@@ -66,7 +68,7 @@ func (d *Driver) restoreNetdev(ctx context.Context, dev plan.Device) error {
 	if err != nil {
 		return err
 	}
-	if err := d.cfg.Netdevs.RestoreNetdev(ctx, addr, *want); err != nil {
+	if err := d.cfg.Netdevs.Restore(ctx, plan.HostLink{PCIAddress: addr}, *want); err != nil {
 		return fmt.Errorf("restoring netdev %s of PCI device %s%s (the driver created it as %s): %w",
 			want.Name, addr, d.pci.DescribePF(addr), name, err)
 	}

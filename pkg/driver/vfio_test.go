@@ -57,7 +57,7 @@ type vfioFixture struct {
 }
 
 // treeVFNetdev is treeVF's netdev on the host before prepare, as the keeper reads it.
-var treeVFNetdev = plan.Original{Name: "ens1f0v0", Index: 12, MTU: 9000, HardwareAddr: "02:00:00:3b:02:00", Up: true}
+var treeVFNetdev = plan.Original{Name: "ens1f0v0", MTU: 9000, HardwareAddr: "02:00:00:3b:02:00", Up: true}
 
 // newVFIOFixture starts a driver on the tree as a plugin on the live host: it reads the
 // tree's sysfs, and its binder writes go through the fake kernel.
@@ -365,9 +365,9 @@ func TestPrepare_RefusesVFIORequestsItCannotCarryOut(t *testing.T) {
 	}{
 		{name: "netdev fields with sriov.driver vfio-pci", device: treeVF,
 			config:  "sriov: {driver: vfio-pci, trust: true}\ninterface: {mtu: 1400, mode: passthrough}\naddresses: [192.0.2.10/24]\n",
-			wantErr: []string{"config field addresses needs a network interface", "config field interface.mtu", "vfio-pci"}},
+			wantErr: []string{"config addresses: Forbidden: needs a network interface", "config interface.mtu: Forbidden", "vfio-pci"}},
 		{name: "netdev fields on a VF already on vfio-pci", device: treeVFIOVF, config: "routes: [{destination: 192.0.2.0/24}]\n",
-			wantErr: []string{"config field routes needs a network interface"}},
+			wantErr: []string{"config routes: Forbidden: needs a network interface", "bound to vfio-pci already"}},
 		{name: "another driver", device: treeVF, config: "sriov: {driver: igb_uio}\n",
 			wantErr: []string{`sriov.driver "igb_uio"`, "set sriov.driver to vfio-pci or igbvf"}},
 		{name: "a kernel driver for a VF on vfio-pci", device: treeVFIOVF, config: "sriov: {driver: igbvf}\n",

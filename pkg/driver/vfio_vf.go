@@ -11,14 +11,6 @@ import (
 	"github.com/netclaim/netclaim/pkg/plan"
 )
 
-// vfioVFSettingFields are the config fields a PF applies to a VF handed to vfio-pci: the
-// hardware VLAN, the administrative MAC and the sriov settings. They live on the PF, not
-// on the VF's (absent) netdev, so a userspace driver (DPDK) gets them like a kernel one.
-var vfioVFSettingFields = []string{
-	"interface.mac", "vlan.id", "vlan.qos", "vlan.protocol",
-	"sriov.spoofCheck", "sriov.trust", "sriov.minTxRateMbps", "sriov.maxTxRateMbps", "sriov.linkState",
-}
-
 // checkVFIOVFSettings refuses a hardware VLAN or an administrative MAC for a vfio-pci
 // device that is no VF with a reachable PF (checkVFSettings covers the sriov fields):
 // without a netdev the PF is the only place to set them.
@@ -47,7 +39,7 @@ func (d *Driver) snapshotVFIOVF(ctx context.Context, vf *plan.VFPlan) (*plan.VFO
 	if d.cfg.Netdevs == nil {
 		return nil, fmt.Errorf("VF settings for PF %s cannot be made: this plugin has no netdev keeper", vf.PFName)
 	}
-	orig, err := d.cfg.Netdevs.SnapshotVF(ctx, *vf)
+	orig, err := d.cfg.Netdevs.SnapshotVF(*vf)
 	if err != nil {
 		return nil, fmt.Errorf("reading VF %d's settings on PF %s before changing them: %w", vf.Index, vf.PFName, err)
 	}
@@ -68,7 +60,7 @@ func (d *Driver) applyClaimVFs(ctx context.Context, c plan.Claim) error {
 		if d.cfg.Netdevs == nil {
 			return fmt.Errorf("device %s: VF settings for PF %s cannot be made: this plugin has no netdev keeper", dev.Device, dev.VF.PFName)
 		}
-		if err := d.cfg.Netdevs.ApplyVF(ctx, *dev.VF); err != nil {
+		if err := d.cfg.Netdevs.ApplyVFWithoutNetdev(*dev.VF); err != nil {
 			return fmt.Errorf("device %s: %w", dev.Device, err)
 		}
 		klog.FromContext(ctx).V(2).Info("Made VF settings on PF", "device", dev.Device, "pf", dev.VF.PFName, "vf", dev.VF.Index)
@@ -97,7 +89,7 @@ func (d *Driver) restoreVFIOVF(ctx context.Context, dev plan.Device) error {
 	if dev.VFIO.Netdev != nil {
 		netdevMAC = dev.VFIO.Netdev.HardwareAddr
 	}
-	if err := d.cfg.Netdevs.RestoreVF(ctx, *dev.VF, *dev.VFIO.VF, netdevMAC); err != nil {
+	if err := d.cfg.Netdevs.RestoreVFWithoutNetdev(*dev.VF, *dev.VFIO.VF, netdevMAC); err != nil {
 		return err
 	}
 	klog.FromContext(ctx).V(2).Info("Restored VF settings on PF", "device", dev.Device, "pf", dev.VF.PFName, "vf", dev.VF.Index)

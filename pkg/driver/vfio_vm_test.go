@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 	resourceapi "k8s.io/api/resource/v1"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/netdev"
-	"github.com/netclaim/netclaim/pkg/nri"
 	"github.com/netclaim/netclaim/pkg/pcibind"
 	pt "github.com/netclaim/netclaim/pkg/pcibind/pcibindtest"
 	"github.com/netclaim/netclaim/pkg/plan"
@@ -31,9 +29,6 @@ import (
 // side, so the PF pins none) that the netdev igbvf creates when it gets the VF back does
 // not have by chance, and up.
 var vmNetdev = plan.Original{Name: "dpdkvf0", MTU: 1400, HardwareAddr: "02:00:00:00:dd:02", Up: true}
-
-// ignoreIndex leaves the ifindex out of comparisons: a new netdev gets a new one.
-var ignoreIndex = cmpopts.IgnoreFields(plan.Original{}, "Index")
 
 // vmVFIOFixture is a driver on the VM's live sysfs with one igb VF on igbvf, found by
 // discovery as the plugin would find it.
@@ -65,7 +60,7 @@ func newVMVFIOFixture(t *testing.T) *vmVFIOFixture {
 	if _, ok := v.inventory[name]; !ok {
 		t.Fatalf("discovery did not publish %v as %s", vf, name)
 	}
-	// The plugin's keeper: pkg/nri over the VM's initial netns.
+	// The plugin's keeper: the netdev.Host of the VM's initial netns.
 	host, err := netdev.OpenHost()
 	if err != nil {
 		t.Fatalf("OpenHost: %v", err)
@@ -75,7 +70,7 @@ func newVMVFIOFixture(t *testing.T) *vmVFIOFixture {
 			t.Errorf("closing host: %v", err)
 		}
 	})
-	v.netdevs = nri.New(nri.Config{Host: host})
+	v.netdevs = host
 	// The live binder, its writes recorded; the kernel still does the work.
 	v.pci = pcibind.NewWithWriter("/sys", v.recordWrite, pcibind.DefaultNetdevWait)
 	v.start(t)
@@ -207,7 +202,7 @@ func TestVM_VFIOBindsRealVFAndRestoresIt(t *testing.T) {
 	group := v.requireOnVFIO(t)
 	t.Logf("%v on vfio-pci, group device %s", v.vf, group)
 	got := v.checkpointed(t)["uid-dpdk"]
-	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &pt.OnIGBVF, Netdev: &vmNetdev}, got.Devices[0].VFIO, ignoreIndex); diff != "" {
+	if diff := cmp.Diff(&plan.VFIO{GroupDevice: group, Rebind: &pt.OnIGBVF, Netdev: &vmNetdev}, got.Devices[0].VFIO); diff != "" {
 		t.Errorf("checkpointed VFIO plan (-want +got):\n%s", diff)
 	}
 	spec, err := cdi.ReadSpec(filepath.Join(v.cdiDir, specFile("dpdk")), 0)

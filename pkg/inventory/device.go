@@ -1,6 +1,7 @@
 // Package inventory discovers the network devices of a node: PCI NICs, SR-IOV physical and
 // virtual functions, and non-PCI netdevs, from ghw, sysfs and (on a live host) netlink.
-// It knows nothing of the Kubernetes resource API; pkg/publish translates Devices.
+// A View keeps the devices claims hold described while they sit in pods. It knows nothing
+// of the Kubernetes resource API; pkg/publish translates Devices.
 package inventory
 
 // Kind classifies a device.

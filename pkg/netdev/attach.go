@@ -11,50 +11,54 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
-// Attach moves the device into the network namespace at podNetnsPath and
-// configures it there: name, MTU and MAC in the same message as the move,
-// then addresses, up, routes.
+// Attach carries out d's plan: it moves the device into the network namespace
+// at podNetnsPath and configures it there: name, MTU and MAC in the same
+// message as the move, then addresses, up, routes. In plan.ModeVLAN it creates
+// a VLAN sub-interface of the device there instead (see vlan.go); a VF plan's
+// settings go on the PF before the VF moves (see vf.go).
 //
 // It converges: when the device is already in the pod namespace (a repeated
 // hook, or a crash after the move) it fixes whatever differs, adds missing
 // addresses and routes, tolerates those present and returns nil.
-func (h *Host) Attach(ctx context.Context, spec AttachSpec, podNetnsPath string) (err error) {
+func (h *Host) Attach(ctx context.Context, d plan.Device, podNetnsPath string) (err error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("attaching %s to %s: %w", spec.Link, podNetnsPath, err)
+		return fmt.Errorf("attaching %s to %s: %w", d.Host, podNetnsPath, err)
 	}
 	start := time.Now()
-	plan, err := parseAttachSpec(spec)
+	ap, err := parseAttachPlan(d)
 	if err != nil {
-		return fmt.Errorf("attaching %s to %s: %w", spec.Link, podNetnsPath, err)
+		return fmt.Errorf("attaching %s to %s: %w", d.Host, podNetnsPath, err)
 	}
 	pod, err := openPodConn(podNetnsPath)
 	if err != nil {
-		return fmt.Errorf("attaching %s: %w", spec.Link, err)
+		return fmt.Errorf("attaching %s: %w", d.Host, err)
 	}
 	defer func() { err = errors.Join(err, closePodConn(pod)) }()
 
-	if err := h.applyVFSettings(spec, plan); err != nil {
+	if err := h.applyVFSettings(d, ap); err != nil {
 		return err
 	}
 	place := h.placeInPod
-	if plan.vlan != nil {
+	if ap.vlan != nil {
 		place = h.placeVLANInPod
 	}
-	link, err := place(spec.Link, plan, pod)
+	link, err := place(d.Host, ap, pod)
 	if err != nil {
 		return err
 	}
-	if err := h.configureInPod(spec.Link, plan, pod, link); err != nil {
+	if err := h.configureInPod(d.Host, ap, pod, link); err != nil {
 		return err
 	}
-	logr.FromContextOrDiscard(ctx).V(4).Info("Attached network device", "device", spec.Link.String(),
-		"netns", podNetnsPath, "name", plan.want.name, "duration", time.Since(start))
+	logr.FromContextOrDiscard(ctx).V(4).Info("Attached network device", "device", d.Host.String(),
+		"netns", podNetnsPath, "name", ap.want.name, "duration", time.Since(start))
 	return nil
 }
 
-// attachPlan is an AttachSpec parsed and checked before anything is touched.
+// attachPlan is a plan.Device parsed and checked before anything is touched.
 type attachPlan struct {
 	want desiredLink
 	id   identity
@@ -65,38 +69,38 @@ type attachPlan struct {
 	rules []netlink.Rule
 }
 
-func parseAttachSpec(spec AttachSpec) (attachPlan, error) {
-	if err := validateIfName(spec.Target.Name); err != nil {
+func parseAttachPlan(d plan.Device) (attachPlan, error) {
+	if err := validateIfName(d.Target.Name); err != nil {
 		return attachPlan{}, fmt.Errorf("target interface name: %w", err)
 	}
-	if spec.Target.MTU < 0 {
-		return attachPlan{}, fmt.Errorf("target MTU %d is negative", spec.Target.MTU)
+	if d.Target.MTU < 0 {
+		return attachPlan{}, fmt.Errorf("target MTU %d is negative", d.Target.MTU)
 	}
-	want := desiredLink{name: spec.Target.Name, mtu: spec.Target.MTU, admin: adminUp}
-	if spec.Target.HardwareAddr != "" {
-		mac, err := net.ParseMAC(spec.Target.HardwareAddr)
+	want := desiredLink{name: d.Target.Name, mtu: d.Target.MTU, admin: adminUp}
+	if d.Target.HardwareAddr != "" {
+		mac, err := net.ParseMAC(d.Target.HardwareAddr)
 		if err != nil {
-			return attachPlan{}, fmt.Errorf("target hardware address %q: %w", spec.Target.HardwareAddr, err)
+			return attachPlan{}, fmt.Errorf("target hardware address %q: %w", d.Target.HardwareAddr, err)
 		}
 		want.mac = mac
 	}
-	id, err := newIdentity(spec.Link, nil, want.mac)
+	id, err := newIdentity(d.Host, nil, want.mac)
 	if err != nil {
 		return attachPlan{}, err
 	}
-	ip, err := parseIPConfig(spec)
+	ip, err := parseIPConfig(d)
 	if err != nil {
 		return attachPlan{}, err
 	}
-	vlan, err := parseVLAN(spec.VLAN)
+	vlan, err := parseVLAN(subInterfaceVLAN(d))
 	if err != nil {
 		return attachPlan{}, err
 	}
-	vrf, err := parseVRF(spec.VRF)
+	vrf, err := parseVRF(d.VRF)
 	if err != nil {
 		return attachPlan{}, err
 	}
-	rules, err := parseRules(spec.Rules)
+	rules, err := parseRules(d.Rules)
 	if err != nil {
 		return attachPlan{}, err
 	}
@@ -121,13 +125,13 @@ func validateIfName(name string) error {
 
 // placeInPod moves the device from the host into the pod namespace, or finds
 // it there already, and returns it as the pod namespace sees it.
-func (h *Host) placeInPod(ref LinkRef, plan attachPlan, pod *conn) (netlink.Link, error) {
-	want := plan.want
-	onHost, err := h.find(plan.id, ref.Name)
+func (h *Host) placeInPod(ref plan.HostLink, ap attachPlan, pod *conn) (netlink.Link, error) {
+	want := ap.want
+	onHost, err := h.find(ap.id, ref.Name)
 	switch {
 	case errors.Is(err, errNotFound):
 		// Not on the host: a previous Attach may have moved it already.
-		link, err := pod.find(plan.id, want.name, ref.Name)
+		link, err := pod.find(ap.id, want.name, ref.Name)
 		if errors.Is(err, errNotFound) {
 			return nil, fmt.Errorf("attaching %s to %s: found neither in host netns %s nor in the pod netns",
 				ref, pod.path, h.path)
@@ -170,8 +174,8 @@ func (h *Host) placeInPod(ref LinkRef, plan attachPlan, pod *conn) (netlink.Link
 
 // configureInPod brings the device in the pod namespace to the desired name,
 // MTU, MAC, addresses, up state and routes, in the order the kernel needs.
-func (h *Host) configureInPod(ref LinkRef, plan attachPlan, pod *conn, link netlink.Link) error {
-	want := plan.want
+func (h *Host) configureInPod(ref plan.HostLink, ap attachPlan, pod *conn, link netlink.Link) error {
+	want := ap.want
 	where := fmt.Sprintf("%s (%s in %s)", want.name, ref, pod.path)
 	// Up comes after the addresses, so leave it out of this change.
 	ch, downFirst := changeFor(link, desiredLink{name: want.name, mtu: want.mtu, mac: want.mac})
@@ -193,13 +197,13 @@ func (h *Host) configureInPod(ref LinkRef, plan attachPlan, pod *conn, link netl
 	if err := h.step(AttachConfigured); err != nil {
 		return err
 	}
-	if err := pod.joinVRF(link, plan.vrf); err != nil {
+	if err := pod.joinVRF(link, ap.vrf); err != nil {
 		return fmt.Errorf("joining %s to its VRF: %w", where, err)
 	}
 	if err := h.step(AttachVRFJoined); err != nil {
 		return err
 	}
-	if err := pod.addAddresses(link, plan.ip.addresses); err != nil {
+	if err := pod.addAddresses(link, ap.ip.addresses); err != nil {
 		return fmt.Errorf("adding addresses to %s: %w", where, err)
 	}
 	if err := h.step(AttachAddresses); err != nil {
@@ -211,13 +215,13 @@ func (h *Host) configureInPod(ref LinkRef, plan attachPlan, pod *conn, link netl
 	if err := h.step(AttachUp); err != nil {
 		return err
 	}
-	if err := pod.addRoutes(link, plan.ip.routes); err != nil {
+	if err := pod.addRoutes(link, ap.ip.routes); err != nil {
 		return fmt.Errorf("adding routes to %s: %w", where, err)
 	}
 	if err := h.step(AttachRoutes); err != nil {
 		return err
 	}
-	if err := pod.addRules(plan.rules); err != nil {
+	if err := pod.addRules(ap.rules); err != nil {
 		return fmt.Errorf("adding rules for %s: %w", where, err)
 	}
 	return h.step(AttachRules)

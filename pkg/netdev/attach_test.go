@@ -8,17 +8,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 // podSpec is the full configuration the tests attach: v4 and v6 addresses,
 // an on-link route, a default route via a gateway and a route in table 100.
-func podSpec(ref LinkRef, target Target) AttachSpec {
-	return AttachSpec{
-		Link:      ref,
+func podSpec(ref plan.HostLink, target plan.Interface) plan.Device {
+	return plan.Device{
+		Host:      ref,
 		Target:    target,
 		Addresses: []string{"192.0.2.10/24", "2001:db8:1::10/64"},
-		Routes: []Route{
+		Routes: []plan.Route{
 			{Destination: "198.51.100.0/24"},
 			{Gateway: "192.0.2.1"},
 			{Destination: "203.0.113.0/24", Gateway: "192.0.2.1", Table: 100},
@@ -47,7 +48,7 @@ func TestAttachDetach_ConfiguresPodAndRestoresHostExactly(t *testing.T) {
 		name    string
 		macvlan bool
 		nic     netnstest.NIC
-		target  Target
+		target  plan.Interface
 		// wantMTU and wantMAC are what the device has in the pod.
 		wantMTU int
 		wantMAC string
@@ -55,33 +56,33 @@ func TestAttachDetach_ConfiguresPodAndRestoresHostExactly(t *testing.T) {
 		{
 			name:    "up veth renamed with new MTU and MAC",
 			nic:     netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:00:01", MTU: 1500, Up: true},
-			target:  Target{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:00:01"},
+			target:  plan.Interface{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:00:01"},
 			wantMTU: 9000, wantMAC: "02:aa:00:00:00:01",
 		},
 		{
 			name:    "down veth keeps MTU and MAC",
 			nic:     netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:00:02", MTU: 1400, Up: false},
-			target:  Target{Name: "net1"},
+			target:  plan.Interface{Name: "net1"},
 			wantMTU: 1400, wantMAC: "02:00:00:00:00:02",
 		},
 		{
 			name:    "veth keeps its host name in the pod",
 			nic:     netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:00:03", MTU: 1500, Up: true},
-			target:  Target{Name: "nic0", MTU: 1450},
+			target:  plan.Interface{Name: "nic0", MTU: 1450},
 			wantMTU: 1450, wantMAC: "02:00:00:00:00:03",
 		},
 		{
 			name:    "up macvlan on a veth parent",
 			macvlan: true,
 			nic:     netnstest.NIC{Name: "mv0", MAC: "02:00:00:00:00:04", MTU: 1500, Up: true},
-			target:  Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:00:04"},
+			target:  plan.Interface{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:00:04"},
 			wantMTU: 1400, wantMAC: "02:aa:00:00:00:04",
 		},
 		{
 			name:    "down macvlan on a veth parent",
 			macvlan: true,
 			nic:     netnstest.NIC{Name: "mv0", MAC: "02:00:00:00:00:05", MTU: 1500, Up: false},
-			target:  Target{Name: "net1"},
+			target:  plan.Interface{Name: "net1"},
 			wantMTU: 1500, wantMAC: "02:00:00:00:00:05",
 		},
 	} {
@@ -93,7 +94,7 @@ func TestAttachDetach_ConfiguresPodAndRestoresHostExactly(t *testing.T) {
 				tb.AddVethNIC(tc.nic)
 			}
 			nodeLinks := tb.LinkNames(tb.Node)
-			ref := LinkRef{Name: tc.nic.Name, HardwareAddr: tc.nic.MAC}
+			ref := plan.HostLink{Name: tc.nic.Name, HardwareAddr: tc.nic.MAC}
 			spec := podSpec(ref, tc.target)
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
@@ -126,8 +127,8 @@ func TestAttachDetach_RepeatingConverges(t *testing.T) {
 	tb := newTestbed(t)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:01:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:01:01"})
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:01:01"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
@@ -164,8 +165,8 @@ func TestAttach_ConvergesAfterCrashAtEachStep(t *testing.T) {
 			}))
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:02:01", MTU: 1500, Up: false}
 			tb.AddVethNIC(nic)
-			ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-			spec := podSpec(ref, Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:02:01"})
+			ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+			spec := podSpec(ref, plan.Interface{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:02:01"})
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
@@ -194,8 +195,8 @@ func TestAttach_ConvergesDeviceMovedWithoutRename(t *testing.T) {
 	tb := newTestbed(t)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:03:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1", MTU: 1300, HardwareAddr: "02:aa:00:00:03:01"})
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1", MTU: 1300, HardwareAddr: "02:aa:00:00:03:01"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
@@ -228,7 +229,7 @@ func TestAttach_RefusesTargetNameTakenInPodAndLeavesDeviceOnHost(t *testing.T) {
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:04:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
 	tb.AddBridge(tb.Pod, "net1")
-	spec := podSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1", MTU: 9000})
+	spec := podSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}, plan.Interface{Name: "net1", MTU: 9000})
 	before := tb.State(tb.Node, nic.Name)
 
 	err := tb.host.Attach(context.Background(), spec, tb.PodPath)
@@ -240,23 +241,23 @@ func TestAttach_RefusesTargetNameTakenInPodAndLeavesDeviceOnHost(t *testing.T) {
 func TestAttach_RefusesBadSpecWithoutTouchingTheDevice(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		modify func(*AttachSpec)
+		modify func(*plan.Device)
 		want   string
 	}{
-		{"address without prefix", func(s *AttachSpec) { s.Addresses = []string{"192.0.2.10"} }, `addresses[0] "192.0.2.10"`},
-		{"route with bad gateway", func(s *AttachSpec) { s.Routes = []Route{{Gateway: "192.0.2"}} }, `routes[0]: gateway "192.0.2"`},
-		{"route of mixed families", func(s *AttachSpec) { s.Routes = []Route{{Destination: "10.0.0.0/8", Gateway: "2001:db8::1"}} }, "different address families"},
-		{"route without destination or gateway", func(s *AttachSpec) { s.Routes = []Route{{Table: 100}} }, "needs a destination"},
-		{"bad target MAC", func(s *AttachSpec) { s.Target.HardwareAddr = "02:aa" }, `target hardware address "02:aa"`},
-		{"empty target name", func(s *AttachSpec) { s.Target.Name = "" }, "target interface name: is empty"},
-		{"target name too long", func(s *AttachSpec) { s.Target.Name = "net1234567890123" }, "longer than 15 bytes"},
-		{"target name with a slash", func(s *AttachSpec) { s.Target.Name = "net/1" }, `"net/1" contains '/'`},
+		{"address without prefix", func(s *plan.Device) { s.Addresses = []string{"192.0.2.10"} }, `addresses[0] "192.0.2.10"`},
+		{"route with bad gateway", func(s *plan.Device) { s.Routes = []plan.Route{{Gateway: "192.0.2"}} }, `routes[0]: gateway "192.0.2"`},
+		{"route of mixed families", func(s *plan.Device) { s.Routes = []plan.Route{{Destination: "10.0.0.0/8", Gateway: "2001:db8::1"}} }, "different address families"},
+		{"route without destination or gateway", func(s *plan.Device) { s.Routes = []plan.Route{{Table: 100}} }, "needs a destination"},
+		{"bad target MAC", func(s *plan.Device) { s.Target.HardwareAddr = "02:aa" }, `target hardware address "02:aa"`},
+		{"empty target name", func(s *plan.Device) { s.Target.Name = "" }, "target interface name: is empty"},
+		{"target name too long", func(s *plan.Device) { s.Target.Name = "net1234567890123" }, "longer than 15 bytes"},
+		{"target name with a slash", func(s *plan.Device) { s.Target.Name = "net/1" }, `"net/1" contains '/'`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTestbed(t)
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:05:01", MTU: 1500, Up: true}
 			tb.AddVethNIC(nic)
-			spec := podSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1"})
+			spec := podSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}, plan.Interface{Name: "net1"})
 			tc.modify(&spec)
 			before := tb.State(tb.Node, nic.Name)
 
@@ -273,11 +274,11 @@ func TestAttach_FailsForUnknownDeviceAndMissingNetns(t *testing.T) {
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:06:01", MTU: 1500}
 	tb.AddVethNIC(nic)
 
-	err := tb.host.Attach(context.Background(), podSpec(LinkRef{Name: "nope0"}, Target{Name: "net1"}), tb.PodPath)
+	err := tb.host.Attach(context.Background(), podSpec(plan.HostLink{Name: "nope0"}, plan.Interface{Name: "net1"}), tb.PodPath)
 	netnstest.RequireErrorContains(t, err, "nope0", "found neither", tb.NodePath)
 
 	missing := tb.PodPath + "-missing"
-	err = tb.host.Attach(context.Background(), podSpec(LinkRef{Name: nic.Name}, Target{Name: "net1"}), missing)
+	err = tb.host.Attach(context.Background(), podSpec(plan.HostLink{Name: nic.Name}, plan.Interface{Name: "net1"}), missing)
 	netnstest.RequireErrorContains(t, err, "nic0", missing)
 	tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC})
 }
@@ -302,8 +303,8 @@ func TestAttachDetach_ConcurrentDevicesThroughOneHost(t *testing.T) {
 	errs := make(chan error, n)
 	for _, d := range devs {
 		go func() {
-			ref := LinkRef{Name: d.nic.Name, HardwareAddr: d.nic.MAC}
-			spec := podSpec(ref, Target{Name: "net1"})
+			ref := plan.HostLink{Name: d.nic.Name, HardwareAddr: d.nic.MAC}
+			spec := podSpec(ref, plan.Interface{Name: "net1"})
 			orig, err := tb.host.Snapshot(ref)
 			if err == nil {
 				err = tb.host.Attach(context.Background(), spec, d.podPath)
@@ -333,8 +334,8 @@ func TestAttach_MovesDeviceWhoseHostNameIsTakenInPod(t *testing.T) {
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:08:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
 	tb.AddBridge(tb.Pod, nic.Name)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1"})
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
@@ -350,4 +351,34 @@ func TestAttach_MovesDeviceWhoseHostNameIsTakenInPod(t *testing.T) {
 	}
 	tb.RequireState(tb.Node, nic.Name, netnstest.LinkState{Name: nic.Name, MTU: nic.MTU, MAC: nic.MAC, Up: true})
 	tb.RequireLinks(tb.Pod, "pod netns", "lo", nic.Name)
+}
+
+// Only plan.ModeVLAN makes a sub-interface: a VLAN in a plan of another mode (a VF's
+// hardware tag goes in its VF plan) must not turn the attach into one; the device
+// itself moves into the pod.
+func TestAttach_VLANWithoutModeVLANMovesTheDeviceItself(t *testing.T) {
+	for _, mode := range []string{"", plan.ModePassthrough} {
+		t.Run("mode "+mode, func(t *testing.T) {
+			tb := newTestbed(t)
+			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:07:01", MTU: 1500, Up: true}
+			tb.AddVethNIC(nic)
+			spec := podSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}, plan.Interface{Name: "net1"})
+			spec.Mode, spec.VLAN = mode, &plan.VLAN{ID: 100}
+
+			if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
+				t.Fatalf("Attach: %v", err)
+			}
+			link, err := tb.Pod.LinkByName("net1")
+			if err != nil {
+				t.Fatalf("looking up net1 in the pod: %v", err)
+			}
+			if link.Type() != "veth" {
+				t.Errorf("net1 in the pod is a %s, want the moved veth", link.Type())
+			}
+			tb.RequireState(tb.Pod, "net1", podState("net1", nic.MTU, nic.MAC))
+			if _, err := tb.Node.LinkByName(nic.Name); err == nil {
+				t.Errorf("%s is still on the node; it should have moved into the pod", nic.Name)
+			}
+		})
+	}
 }

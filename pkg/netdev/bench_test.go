@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
@@ -16,8 +17,8 @@ func BenchmarkAttachDetach(b *testing.B) {
 	tb := newTestbed(b)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:20:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:20:01"})
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:20:01"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		b.Fatalf("Snapshot: %v", err)
@@ -47,7 +48,7 @@ func BenchmarkAttach_Converged(b *testing.B) {
 	tb := newTestbed(b)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:21:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	spec := podSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1"})
+	spec := podSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}, plan.Interface{Name: "net1"})
 	ctx := context.Background()
 	if err := tb.host.Attach(ctx, spec, tb.PodPath); err != nil {
 		b.Fatalf("Attach: %v", err)
@@ -81,7 +82,7 @@ func BenchmarkSnapshot(b *testing.B) {
 	tb := newTestbed(b)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:22:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
 	for b.Loop() {
 		if _, err := tb.host.Snapshot(ref); err != nil {
 			b.Fatalf("Snapshot: %v", err)

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
@@ -28,8 +29,8 @@ func TestDetach_ReportsGoneWhenPodNetnsDeletedWithVirtualDevice(t *testing.T) {
 				tb.AddVethNIC(nic)
 			}
 			tb.AddVethNIC(netnstest.NIC{Name: "bystander0", MAC: "02:00:00:00:10:02", MTU: 1500, Up: true})
-			ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-			spec := podSpec(ref, Target{Name: "net1", MTU: 1400})
+			ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+			spec := podSpec(ref, plan.Interface{Name: "net1", MTU: 1400})
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
@@ -69,19 +70,19 @@ func TestDetach_ReportsGoneWhenPodNetnsDeletedWithVirtualDevice(t *testing.T) {
 func TestDetach_RestoresDeviceTheKernelReturnedRenamed(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		ref  func(nic netnstest.NIC) LinkRef
+		ref  func(nic netnstest.NIC) plan.HostLink
 	}{
-		{name: "found by original MAC", ref: func(nic netnstest.NIC) LinkRef { return LinkRef{Name: nic.Name, HardwareAddr: nic.MAC} }},
+		{name: "found by original MAC", ref: func(nic netnstest.NIC) plan.HostLink { return plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC} }},
 		// Without a MAC in the ref the identity still knows the
 		// original MAC from the snapshot and the pod MAC from the target.
-		{name: "found by the snapshot and target MACs", ref: func(nic netnstest.NIC) LinkRef { return LinkRef{Name: nic.Name} }},
+		{name: "found by the snapshot and target MACs", ref: func(nic netnstest.NIC) plan.HostLink { return plan.HostLink{Name: nic.Name} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTestbed(t)
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:11:01", MTU: 1500, Up: true}
 			tb.AddVethNIC(nic)
-			spec := podSpec(tc.ref(nic), Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:11:01"})
-			orig, err := tb.host.Snapshot(spec.Link)
+			spec := podSpec(tc.ref(nic), plan.Interface{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:11:01"})
+			orig, err := tb.host.Snapshot(spec.Host)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
 			}
@@ -116,8 +117,8 @@ func TestDetach_RefusesOriginalNameTakenOnHostThenSucceedsOnceFree(t *testing.T)
 	tb := newTestbed(t)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:12:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1", MTU: 1400})
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1", MTU: 1400})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
@@ -144,8 +145,8 @@ func TestDetach_RefusesRestoringOverAnotherDeviceOnHost(t *testing.T) {
 	tb := newTestbed(t)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:13:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1"})
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
@@ -171,7 +172,7 @@ func TestDetach_RefusesRestoringOverAnotherDeviceOnHost(t *testing.T) {
 
 func TestDetach_FailsWithoutSnapshot(t *testing.T) {
 	tb := newTestbed(t)
-	err := tb.host.Detach(context.Background(), podSpec(LinkRef{Name: "nic0"}, Target{Name: "net1"}), Original{}, tb.PodPath)
+	err := tb.host.Detach(context.Background(), podSpec(plan.HostLink{Name: "nic0"}, plan.Interface{Name: "net1"}), plan.Original{}, tb.PodPath)
 	netnstest.RequireErrorContains(t, err, "nic0", "original state has no interface name")
 }
 
@@ -191,8 +192,8 @@ func TestDetach_TreatsUnmountedNetnsFileAsGone(t *testing.T) {
 	tb := newTestbed(t)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:14:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1"})
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)

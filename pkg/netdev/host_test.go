@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
@@ -23,7 +24,7 @@ func TestOpenHost_SnapshotsTheProcessNetns(t *testing.T) {
 			t.Errorf("Close: %v", err)
 		}
 	}()
-	got, err := host.Snapshot(LinkRef{Name: "lo"})
+	got, err := host.Snapshot(plan.HostLink{Name: "lo"})
 	if err != nil {
 		t.Fatalf("Snapshot(lo): %v", err)
 	}
@@ -31,8 +32,8 @@ func TestOpenHost_SnapshotsTheProcessNetns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LinkByName(lo): %v", err)
 	}
-	want := Original{
-		Name: "lo", Index: lo.Attrs().Index, MTU: lo.Attrs().MTU,
+	want := plan.Original{
+		Name: "lo", MTU: lo.Attrs().MTU,
 		HardwareAddr: lo.Attrs().HardwareAddr.String(), Up: lo.Attrs().Flags&net.FlagUp != 0,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netclaim/netclaim/pkg/nlwrap"
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 // errNotFound means a lookup found no device with the wanted identity.
@@ -37,7 +38,7 @@ type identity struct {
 
 // newIdentity builds the identity of ref; known lists further MACs the
 // device had on the host, hints MACs it may have been given since.
-func newIdentity(ref LinkRef, known []net.HardwareAddr, hints ...net.HardwareAddr) (identity, error) {
+func newIdentity(ref plan.HostLink, known []net.HardwareAddr, hints ...net.HardwareAddr) (identity, error) {
 	id := identity{pciAddress: strings.ToLower(ref.PCIAddress)}
 	if ref.HardwareAddr != "" {
 		mac, err := net.ParseMAC(ref.HardwareAddr)

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
@@ -26,23 +27,23 @@ func TestIdentity_RecognisesDeviceByPCIAddressThenMAC(t *testing.T) {
 	veth := device("veth0", "02:00:00:00:00:01", "", "", "")
 	for _, tc := range []struct {
 		name  string
-		ref   LinkRef
+		ref   plan.HostLink
 		known []string
 		hints []string
 		link  netlink.Link
 		want  bool
 	}{
-		{name: "PCI address, case-insensitive", ref: LinkRef{PCIAddress: "0000:3B:02.1"}, link: vf, want: true},
-		{name: "other PCI address", ref: LinkRef{PCIAddress: "0000:3b:02.2"}, link: vf, want: false},
-		{name: "PCI address wins over a matching MAC", ref: LinkRef{PCIAddress: "0000:3b:02.2", HardwareAddr: "02:aa:00:00:00:01"}, link: vf, want: false},
-		{name: "PCI address alone on a device without a bus", ref: LinkRef{PCIAddress: "0000:3b:02.1"}, link: veth, want: false},
-		{name: "PCI address on a device without a bus falls back to the MAC", ref: LinkRef{PCIAddress: "0000:3b:02.1", HardwareAddr: "02:00:00:00:00:01"}, link: veth, want: true},
-		{name: "PCI address and another MAC on a device without a bus", ref: LinkRef{PCIAddress: "0000:3b:02.1", HardwareAddr: "02:00:00:00:00:99"}, link: veth, want: false},
-		{name: "reference MAC", ref: LinkRef{HardwareAddr: "02:00:00:00:00:01"}, link: veth, want: true},
+		{name: "PCI address, case-insensitive", ref: plan.HostLink{PCIAddress: "0000:3B:02.1"}, link: vf, want: true},
+		{name: "other PCI address", ref: plan.HostLink{PCIAddress: "0000:3b:02.2"}, link: vf, want: false},
+		{name: "PCI address wins over a matching MAC", ref: plan.HostLink{PCIAddress: "0000:3b:02.2", HardwareAddr: "02:aa:00:00:00:01"}, link: vf, want: false},
+		{name: "PCI address alone on a device without a bus", ref: plan.HostLink{PCIAddress: "0000:3b:02.1"}, link: veth, want: false},
+		{name: "PCI address on a device without a bus falls back to the MAC", ref: plan.HostLink{PCIAddress: "0000:3b:02.1", HardwareAddr: "02:00:00:00:00:01"}, link: veth, want: true},
+		{name: "PCI address and another MAC on a device without a bus", ref: plan.HostLink{PCIAddress: "0000:3b:02.1", HardwareAddr: "02:00:00:00:00:99"}, link: veth, want: false},
+		{name: "reference MAC", ref: plan.HostLink{HardwareAddr: "02:00:00:00:00:01"}, link: veth, want: true},
 		{name: "snapshot MAC", known: []string{"02:00:00:00:00:01"}, link: veth, want: true},
-		{name: "pod MAC carried back by a returned VF", ref: LinkRef{HardwareAddr: "02:cc:00:00:00:01"}, hints: []string{"02:aa:00:00:00:01"}, link: vf, want: true},
-		{name: "permanent MAC of a NIC whose MAC was changed", ref: LinkRef{HardwareAddr: "0c:c4:7a:00:00:01"}, link: nic, want: true},
-		{name: "different MAC", ref: LinkRef{HardwareAddr: "02:00:00:00:00:99"}, link: veth, want: false},
+		{name: "pod MAC carried back by a returned VF", ref: plan.HostLink{HardwareAddr: "02:cc:00:00:00:01"}, hints: []string{"02:aa:00:00:00:01"}, link: vf, want: true},
+		{name: "permanent MAC of a NIC whose MAC was changed", ref: plan.HostLink{HardwareAddr: "0c:c4:7a:00:00:01"}, link: nic, want: true},
+		{name: "different MAC", ref: plan.HostLink{HardwareAddr: "02:00:00:00:00:99"}, link: veth, want: false},
 		{name: "nothing to match", link: veth, want: false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,16 +62,16 @@ func TestIdentity_TrustsNameOnlyWhenNothingCanContradictIt(t *testing.T) {
 	impostor := device("nic0", "02:00:00:00:00:99", "", "", "")
 	for _, tc := range []struct {
 		name  string
-		ref   LinkRef
+		ref   plan.HostLink
 		hints []string
 		want  bool
 	}{
-		{name: "name only", ref: LinkRef{Name: "nic0"}, want: true},
+		{name: "name only", ref: plan.HostLink{Name: "nic0"}, want: true},
 		// The pod MAC is only a hint: the device on the host under
 		// its own name does not carry it yet.
-		{name: "name and a pod MAC hint", ref: LinkRef{Name: "nic0"}, hints: []string{"02:aa:00:00:00:01"}, want: true},
-		{name: "MAC contradicts the name", ref: LinkRef{Name: "nic0", HardwareAddr: "02:00:00:00:00:01"}, want: false},
-		{name: "PCI address contradicts the name", ref: LinkRef{Name: "nic0", PCIAddress: "0000:3b:02.1"}, want: false},
+		{name: "name and a pod MAC hint", ref: plan.HostLink{Name: "nic0"}, hints: []string{"02:aa:00:00:00:01"}, want: true},
+		{name: "MAC contradicts the name", ref: plan.HostLink{Name: "nic0", HardwareAddr: "02:00:00:00:00:01"}, want: false},
+		{name: "PCI address contradicts the name", ref: plan.HostLink{Name: "nic0", PCIAddress: "0000:3b:02.1"}, want: false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id, err := newIdentity(tc.ref, nil, macs(t, tc.hints)...)
@@ -152,14 +153,14 @@ func TestChangeFor_ListsOnlyDifferencesAndSetsDownBeforeRenameOrMACChange(t *tes
 
 func TestParseRoute_DefaultsAndScopes(t *testing.T) {
 	for _, tc := range []struct {
-		route Route
+		route plan.Route
 		want  string
 		scope netlink.Scope
 	}{
-		{route: Route{Gateway: "192.0.2.1"}, want: "0.0.0.0/0 via 192.0.2.1", scope: netlink.SCOPE_UNIVERSE},
-		{route: Route{Gateway: "2001:db8::1"}, want: "::/0 via 2001:db8::1", scope: netlink.SCOPE_UNIVERSE},
-		{route: Route{Destination: "10.0.0.0/8"}, want: "10.0.0.0/8", scope: netlink.SCOPE_LINK},
-		{route: Route{Destination: "10.1.2.3/8", Gateway: "192.0.2.1", Table: 100}, want: "10.0.0.0/8 via 192.0.2.1 table 100", scope: netlink.SCOPE_UNIVERSE},
+		{route: plan.Route{Gateway: "192.0.2.1"}, want: "0.0.0.0/0 via 192.0.2.1", scope: netlink.SCOPE_UNIVERSE},
+		{route: plan.Route{Gateway: "2001:db8::1"}, want: "::/0 via 2001:db8::1", scope: netlink.SCOPE_UNIVERSE},
+		{route: plan.Route{Destination: "10.0.0.0/8"}, want: "10.0.0.0/8", scope: netlink.SCOPE_LINK},
+		{route: plan.Route{Destination: "10.1.2.3/8", Gateway: "192.0.2.1", Table: 100}, want: "10.0.0.0/8 via 192.0.2.1 table 100", scope: netlink.SCOPE_UNIVERSE},
 	} {
 		got, err := parseRoute(tc.route)
 		if err != nil {

@@ -10,18 +10,19 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 	"github.com/netclaim/netclaim/test/vmtest"
 )
 
 // igbPodSpec is what the VM tests attach a real igb VF as: renamed, a smaller
 // MTU, an IPv4 and an IPv6 address and a route via a gateway.
-func igbPodSpec(vf vmtest.VF, target Target) AttachSpec {
-	return AttachSpec{
-		Link:      LinkRef{Name: vf.IfName, PCIAddress: vf.PCIAddress},
+func igbPodSpec(vf vmtest.VF, target plan.Interface) plan.Device {
+	return plan.Device{
+		Host:      plan.HostLink{Name: vf.IfName, PCIAddress: vf.PCIAddress},
 		Target:    target,
 		Addresses: []string{"192.0.2.10/24", "2001:db8:1::10/64"},
-		Routes:    []Route{{Destination: "198.51.100.0/24", Gateway: "192.0.2.1"}},
+		Routes:    []plan.Route{{Destination: "198.51.100.0/24", Gateway: "192.0.2.1"}},
 	}
 }
 
@@ -40,10 +41,10 @@ func igbPodState(name string, mtu int, mac string) netnstest.LinkState {
 // up, no addresses.
 func TestVM_AttachDetach_IGBVFConfiguredInPodAndRestoredOnHost(t *testing.T) {
 	vm := newIGBTestbed(t)
-	spec := igbPodSpec(vm.vf, Target{Name: "net1", MTU: 1400})
+	spec := igbPodSpec(vm.vf, plan.Interface{Name: "net1", MTU: 1400})
 	before := vm.hostState(vm.vf.IfName)
 
-	orig := vm.snapshot(spec.Link)
+	orig := vm.snapshot(spec.Host)
 	if err := vm.host.Attach(context.Background(), spec, vm.pod.Path); err != nil {
 		t.Fatalf("Attach %v: %v", vm.vf, err)
 	}
@@ -67,10 +68,10 @@ func TestVM_AttachDetach_IGBVFConfiguredInPodAndRestoredOnHost(t *testing.T) {
 func TestVM_Detach_RestoresIGBVFReturnedFromDeletedNetns(t *testing.T) {
 	vm := newIGBTestbed(t)
 	// Naming the VF after the PF in the pod makes its way back collide.
-	spec := igbPodSpec(vm.vf, Target{Name: vm.pf.IfName, MTU: 1400})
+	spec := igbPodSpec(vm.vf, plan.Interface{Name: vm.pf.IfName, MTU: 1400})
 	before := vm.hostState(vm.vf.IfName)
 
-	orig := vm.snapshot(spec.Link)
+	orig := vm.snapshot(spec.Host)
 	if err := vm.host.Attach(context.Background(), spec, vm.pod.Path); err != nil {
 		t.Fatalf("Attach %v: %v", vm.vf, err)
 	}
@@ -134,7 +135,7 @@ func newIGBTestbed(t *testing.T) *igbTestbed {
 	return &igbTestbed{t: t, tb: &netnstest.Testbed{T: t}, pf: pf, vf: vf, host: host, hostHandle: hostHandle, pod: pod}
 }
 
-func (vm *igbTestbed) snapshot(ref LinkRef) Original {
+func (vm *igbTestbed) snapshot(ref plan.HostLink) plan.Original {
 	vm.t.Helper()
 	orig, err := vm.host.Snapshot(ref)
 	if err != nil {

@@ -6,31 +6,38 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
-// ipConfig is an AttachSpec's addresses and routes, parsed before anything is
+// ipConfig is a plan.Device's addresses and routes, parsed before anything is
 // touched so that a bad spec fails without side effects.
 type ipConfig struct {
 	addresses []*netlink.Addr
 	routes    []netlink.Route
 }
 
-func parseIPConfig(spec AttachSpec) (ipConfig, error) {
+func parseIPConfig(d plan.Device) (ipConfig, error) {
 	var cfg ipConfig
-	for i, s := range spec.Addresses {
+	for i, s := range d.Addresses {
 		addr, err := netlink.ParseAddr(s)
 		if err != nil {
 			return ipConfig{}, fmt.Errorf("addresses[%d] %q: not an address in CIDR notation (10.0.0.5/24, 2001:db8::5/64): %w", i, s, err)
 		}
 		if addr.IP.To4() == nil {
-			// The plan's IPAM made the address unique, and duplicate
-			// address detection would hold it "tentative" (unusable
-			// for bind) for a second or more after the pod starts.
+			// Duplicate address detection is off: it would hold the
+			// address "tentative" (unusable for bind) for a second or
+			// more after the pod starts. The cost: nothing checks
+			// that the address is unique. It is the config's, as the
+			// admin or the claim wrote it (there is no IPAM yet), so
+			// two pods given the same address both use it and split
+			// its traffic, where DAD would have marked the second one
+			// "dadfailed" and left it unused. (IPv4 has no DAD.)
 			addr.Flags |= unix.IFA_F_NODAD
 		}
 		cfg.addresses = append(cfg.addresses, addr)
 	}
-	for i, r := range spec.Routes {
+	for i, r := range d.Routes {
 		route, err := parseRoute(r)
 		if err != nil {
 			return ipConfig{}, fmt.Errorf("routes[%d]: %w", i, err)
@@ -40,7 +47,7 @@ func parseIPConfig(spec AttachSpec) (ipConfig, error) {
 	return cfg, nil
 }
 
-func parseRoute(r Route) (netlink.Route, error) {
+func parseRoute(r plan.Route) (netlink.Route, error) {
 	var route netlink.Route
 	if r.Gateway != "" {
 		route.Gw = net.ParseIP(r.Gateway)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 // undoPodRouting removes what Attach added to the pod namespace's routing
@@ -16,12 +18,12 @@ import (
 // interface (a rolled-back attach, a pod whose sandbox is restarted), and
 // rules pointing at a table that lost its routes would misroute whatever
 // the pod does next.
-func (c *conn) undoPodRouting(spec AttachSpec, link netlink.Link) error {
-	rules, err := parseRules(spec.Rules)
+func (c *conn) undoPodRouting(d plan.Device, link netlink.Link) error {
+	rules, err := parseRules(d.Rules)
 	if err != nil {
 		return err
 	}
-	vrf, err := parseVRF(spec.VRF)
+	vrf, err := parseVRF(d.VRF)
 	if err != nil {
 		return err
 	}

@@ -10,17 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netclaim/netclaim/pkg/nlwrap"
+	"github.com/netclaim/netclaim/pkg/plan"
 )
-
-// Rule is a policy-routing rule in the pod namespace: traffic from From to To
-// looks up Table. Priority nil lets the kernel choose; From or To may be
-// empty (any), not both.
-type Rule struct {
-	Priority *int
-	From     string
-	To       string
-	Table    int
-}
 
 // AttachRules: the policy-routing rules are in place.
 const AttachRules Step = "attach/rules"
@@ -33,7 +24,7 @@ const AttachRules Step = "attach/rules"
 // pod's own that differs from ours only in, say, its input interface.
 const rulesProtocol = 110
 
-func parseRules(rules []Rule) ([]netlink.Rule, error) {
+func parseRules(rules []plan.Rule) ([]netlink.Rule, error) {
 	out := make([]netlink.Rule, 0, len(rules))
 	for i, r := range rules {
 		rule, err := parseRule(r)
@@ -45,7 +36,7 @@ func parseRules(rules []Rule) ([]netlink.Rule, error) {
 	return out, nil
 }
 
-func parseRule(r Rule) (netlink.Rule, error) {
+func parseRule(r plan.Rule) (netlink.Rule, error) {
 	rule := *netlink.NewRule()
 	rule.Protocol = rulesProtocol
 	if r.Table < 1 {

@@ -12,6 +12,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
@@ -56,10 +57,10 @@ func intPtr(v int) *int { return &v }
 // rulesSpec is podSpec plus routes in table 100 (IPv4) and 1001 (IPv6, a
 // table above 255, which netlink carries in RTA_TABLE) and rules that look
 // them up, one without a priority.
-func rulesSpec(ref LinkRef) AttachSpec {
-	spec := podSpec(ref, Target{Name: "net1"})
-	spec.Routes = append(spec.Routes, Route{Destination: "2001:db8:3::/64", Gateway: "2001:db8:1::1", Table: 1001})
-	spec.Rules = []Rule{
+func rulesSpec(ref plan.HostLink) plan.Device {
+	spec := podSpec(ref, plan.Interface{Name: "net1"})
+	spec.Routes = append(spec.Routes, plan.Route{Destination: "2001:db8:3::/64", Gateway: "2001:db8:1::1", Table: 1001})
+	spec.Rules = []plan.Rule{
 		{Priority: intPtr(100), From: "192.0.2.0/24", Table: 100},
 		{Priority: intPtr(200), From: "192.0.2.0/24", To: "203.0.113.0/24", Table: 100},
 		{Priority: intPtr(300), To: "2001:db8:3::/64", Table: 1001},
@@ -82,7 +83,7 @@ func TestAttachDetach_AddsRulesAndTableRoutesAndRemovesRules(t *testing.T) {
 	tb := newTestbed(t)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:20:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
 	spec := rulesSpec(ref)
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
@@ -113,7 +114,7 @@ func TestAttach_RepeatedDoesNotDuplicateRules(t *testing.T) {
 	tb := newTestbed(t)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:21:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	spec := rulesSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC})
+	spec := rulesSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC})
 	for i := range 3 {
 		if err := tb.host.Attach(context.Background(), spec, tb.PodPath); err != nil {
 			t.Fatalf("Attach #%d: %v", i+1, err)
@@ -135,7 +136,7 @@ func TestAttach_RulesConvergeAfterCrashAtEachStep(t *testing.T) {
 			}))
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:22:01", MTU: 1500}
 			tb.AddVethNIC(nic)
-			spec := rulesSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC})
+			spec := rulesSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC})
 
 			if err := tb.host.Attach(context.Background(), spec, tb.PodPath); !errors.Is(err, errCrash) {
 				t.Fatalf("Attach with a crash after %s: got %v, want the simulated crash", crashAfter, err)
@@ -156,9 +157,9 @@ func TestAttachDetach_LeavesRulesThatAreNotOurs(t *testing.T) {
 	tb := newTestbed(t)
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:23:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1"})
-	spec.Rules = []Rule{{Priority: intPtr(100), From: "192.0.2.0/24", Table: 100}}
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1"})
+	spec.Rules = []plan.Rule{{Priority: intPtr(100), From: "192.0.2.0/24", Table: 100}}
 	foreign := netlink.NewRule()
 	foreign.Priority = 100
 	foreign.Family = netlink.FAMILY_V4
@@ -195,22 +196,22 @@ func TestAttachDetach_LeavesRulesThatAreNotOurs(t *testing.T) {
 func TestAttach_RefusesBadRulesWithoutTouchingTheDevice(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		rule Rule
+		rule plan.Rule
 		want string
 	}{
-		{"no selector", Rule{Table: 100}, "rules[0]: needs from, to or both"},
-		{"table 0", Rule{From: "192.0.2.0/24"}, "rules[0]: table 0"},
-		{"negative priority", Rule{Priority: intPtr(-1), From: "192.0.2.0/24", Table: 100}, "priority -1 is negative"},
-		{"bad from", Rule{From: "192.0.2.0", Table: 100}, `from "192.0.2.0"`},
-		{"bad to", Rule{To: "2001:db8::/129", Table: 100}, `to "2001:db8::/129"`},
-		{"mixed families", Rule{From: "192.0.2.0/24", To: "2001:db8::/32", Table: 100}, "different address families"},
+		{"no selector", plan.Rule{Table: 100}, "rules[0]: needs from, to or both"},
+		{"table 0", plan.Rule{From: "192.0.2.0/24"}, "rules[0]: table 0"},
+		{"negative priority", plan.Rule{Priority: intPtr(-1), From: "192.0.2.0/24", Table: 100}, "priority -1 is negative"},
+		{"bad from", plan.Rule{From: "192.0.2.0", Table: 100}, `from "192.0.2.0"`},
+		{"bad to", plan.Rule{To: "2001:db8::/129", Table: 100}, `to "2001:db8::/129"`},
+		{"mixed families", plan.Rule{From: "192.0.2.0/24", To: "2001:db8::/32", Table: 100}, "different address families"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTestbed(t)
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:24:01", MTU: 1500, Up: true}
 			tb.AddVethNIC(nic)
-			spec := podSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1"})
-			spec.Rules = []Rule{tc.rule}
+			spec := podSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}, plan.Interface{Name: "net1"})
+			spec.Rules = []plan.Rule{tc.rule}
 			before := tb.State(tb.Node, nic.Name)
 
 			err := tb.host.Attach(context.Background(), spec, tb.PodPath)
@@ -225,21 +226,21 @@ func TestAttach_RefusesBadRulesWithoutTouchingTheDevice(t *testing.T) {
 func TestAttach_RefusesBadVLANAndVRFWithoutTouchingTheDevice(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		modify func(*AttachSpec)
+		modify func(*plan.Device)
 		want   string
 	}{
-		{"VLAN ID 0", func(s *AttachSpec) { s.VLAN = &VLAN{ID: 0} }, "VLAN ID 0 is outside 1..4094"},
-		{"VLAN ID 4095", func(s *AttachSpec) { s.VLAN = &VLAN{ID: 4095} }, "VLAN ID 4095"},
-		{"VLAN QoS 8", func(s *AttachSpec) { s.VLAN = &VLAN{ID: 10, QoS: 8} }, "VLAN QoS 8"},
-		{"VLAN protocol", func(s *AttachSpec) { s.VLAN = &VLAN{ID: 10, Protocol: "802.1q"} }, `VLAN protocol "802.1q"`},
-		{"VRF without a name", func(s *AttachSpec) { s.VRF = &VRF{Table: 1001} }, "VRF name: is empty"},
-		{"VRF without a table", func(s *AttachSpec) { s.VRF = &VRF{Name: "blue"} }, "VRF blue: table 0"},
+		{"VLAN ID 0", func(s *plan.Device) { s.Mode, s.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 0} }, "VLAN ID 0 is outside 1..4094"},
+		{"VLAN ID 4095", func(s *plan.Device) { s.Mode, s.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 4095} }, "VLAN ID 4095"},
+		{"VLAN QoS 8", func(s *plan.Device) { s.Mode, s.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 10, QoS: 8} }, "VLAN QoS 8"},
+		{"VLAN protocol", func(s *plan.Device) { s.Mode, s.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 10, Protocol: "802.1q"} }, `VLAN protocol "802.1q"`},
+		{"VRF without a name", func(s *plan.Device) { s.VRF = &plan.VRF{Table: 1001} }, "VRF name: is empty"},
+		{"VRF without a table", func(s *plan.Device) { s.VRF = &plan.VRF{Name: "blue"} }, "VRF blue: table 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newTestbed(t)
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:25:01", MTU: 1500, Up: false}
 			tb.AddVethNIC(nic)
-			spec := podSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1"})
+			spec := podSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}, plan.Interface{Name: "net1"})
 			tc.modify(&spec)
 			before := tb.State(tb.Node, nic.Name)
 

@@ -8,37 +8,41 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 // SnapshotVF reads the PF's entry for the VF: the current values of exactly the settings
 // vf makes. Call it before Attach and persist the result with Snapshot's: Detach restores
 // those values, and only those.
-func (h *Host) SnapshotVF(vf VFSpec) (VFSettings, error) {
+//
+// Prepare calls it too, for a VF it hands to vfio-pci, before ApplyVFWithoutNetdev.
+func (h *Host) SnapshotVF(vf plan.VFPlan) (plan.VFOriginal, error) {
 	if _, _, err := resolveVF(vf.Settings, vfEntry{}); err != nil {
-		return VFSettings{}, fmt.Errorf("snapshot of VF %d of PF %s: %w", vf.Index, vf.PF, err)
+		return plan.VFOriginal{}, fmt.Errorf("snapshot of VF %d of PF %s: %w", vf.Index, vf.PF(), err)
 	}
 	pf, err := h.readVF(vf)
 	if err != nil {
-		return VFSettings{}, fmt.Errorf("snapshot of VF %d: %w", vf.Index, err)
+		return plan.VFOriginal{}, fmt.Errorf("snapshot of VF %d: %w", vf.Index, err)
 	}
-	return settingsOf(vf.Settings, pf.entry), nil
+	return plan.VFOriginal(settingsOf(vf.Settings, pf.entry)), nil
 }
 
-// applyVFSettings makes spec.VF's settings before Attach moves the VF: the VF netdev is
+// applyVFSettings makes d.VF's settings before Attach moves the VF: the VF netdev is
 // still on the host then, which the MAC needs (see applyVF). A VF found in the pod
 // already (a repeated Attach) only gets what differs on the PF.
-func (h *Host) applyVFSettings(spec AttachSpec, plan attachPlan) error {
-	if spec.VF == nil {
+func (h *Host) applyVFSettings(d plan.Device, ap attachPlan) error {
+	if d.VF == nil {
 		return nil
 	}
-	dev, err := h.find(plan.id, spec.Link.Name)
+	dev, err := h.find(ap.id, d.Host.Name)
 	if errors.Is(err, errNotFound) {
 		dev = nil
 	} else if err != nil {
-		return fmt.Errorf("attaching %s: %w", spec.Link, err)
+		return fmt.Errorf("attaching %s: %w", d.Host, err)
 	}
-	if err := h.applyVF(*spec.VF, dev); err != nil {
-		return fmt.Errorf("attaching %s: %w", spec.Link, err)
+	if err := h.applyVF(*d.VF, dev); err != nil {
+		return fmt.Errorf("attaching %s: %w", d.Host, err)
 	}
 	return nil
 }
@@ -55,7 +59,7 @@ func (h *Host) applyVFSettings(spec AttachSpec, plan attachPlan) error {
 // address), and a bound VF driver sees the PF's MAC only after a reset; in this order the
 // VF registers the MAC itself while it still may, and the PF then pins the same one. The
 // move into the pod leaves an unchanged MAC alone, so it does not ask again.
-func (h *Host) applyVF(vf VFSpec, dev netlink.Link) error {
+func (h *Host) applyVF(vf plan.VFPlan, dev netlink.Link) error {
 	pf, err := h.readVF(vf)
 	if err != nil {
 		return err
@@ -143,16 +147,8 @@ func (h *Host) restoreNetdevMAC(dev netlink.Link, mac net.HardwareAddr, up bool)
 	if err != nil {
 		return err
 	}
-	ch, downFirst := changeFor(cur, desiredLink{mac: mac, admin: adminStateOf(up)})
-	if downFirst {
-		if err := h.setDown(cur); err != nil {
-			return err
-		}
-	}
-	if ch.empty() {
-		return nil
-	}
-	return h.conn.apply(ch)
+	_, err = h.restoreInPlace(cur, desiredLink{mac: mac, admin: adminStateOf(up)}, refuseAll)
+	return err
 }
 
 // vfSettingError explains a setting the PF refused, with what to do about it.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 // sysBusDir is where the kernel lists devices by bus. Unlike /sys/class/net it does not
@@ -29,17 +31,17 @@ func (pf vfPF) String() string {
 // readVF looks the PF up in the host netns and reads its entry for VF vf.Index.
 // netlink's link messages carry the PF's whole VF list (IFLA_VFINFO_LIST, which
 // LinkByName asks for with RTEXT_FILTER_VF).
-func (h *Host) readVF(vf VFSpec) (vfPF, error) {
-	id, err := newIdentity(vf.PF, nil)
+func (h *Host) readVF(vf plan.VFPlan) (vfPF, error) {
+	id, err := newIdentity(vf.PF(), nil)
 	if err != nil {
 		return vfPF{}, err
 	}
-	link, err := h.find(id, vf.PF.Name)
+	link, err := h.find(id, vf.PFName)
 	if errors.Is(err, errNotFound) {
-		return vfPF{}, fmt.Errorf("PF %s of VF %d: not found in host netns %s", vf.PF, vf.Index, h.path)
+		return vfPF{}, fmt.Errorf("PF %s of VF %d: not found in host netns %s", vf.PF(), vf.Index, h.path)
 	}
 	if err != nil {
-		return vfPF{}, fmt.Errorf("PF %s of VF %d: %w", vf.PF, vf.Index, err)
+		return vfPF{}, fmt.Errorf("PF %s of VF %d: %w", vf.PF(), vf.Index, err)
 	}
 	pf := vfPF{link: link, driver: parentDriver(link)}
 	vfs := link.Attrs().Vfs

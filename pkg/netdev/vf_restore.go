@@ -5,17 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"net"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 // restoreVFForDetach runs at the start of Detach: the PF's entry for the VF is restored
 // before the VF netdev moves back, since the netdev can get its original MAC back only
 // once the PF no longer pins ours (see releasesMAC). The returned func, deferred, reads
 // the entry back once the netdev is home and joins the outcome with Detach's.
-func (h *Host) restoreVFForDetach(spec AttachSpec, orig Original) func(detachErr error) error {
-	if spec.VF == nil || orig.VF == nil {
+func (h *Host) restoreVFForDetach(d plan.Device, orig plan.Original) func(detachErr error) error {
+	if d.VF == nil || orig.VF == nil {
 		return func(detachErr error) error { return detachErr }
 	}
-	vf, vfOrig := *spec.VF, *orig.VF
+	vf, vfOrig := *d.VF, plan.VFSettings(*orig.VF)
 	netdevMAC, err := parseOptionalMAC(orig.HardwareAddr)
 	if err == nil {
 		err = h.restoreVF(vf, vfOrig, netdevMAC)
@@ -27,7 +29,7 @@ func (h *Host) restoreVFForDetach(spec AttachSpec, orig Original) func(detachErr
 		if err == nil {
 			return detachErr
 		}
-		err = fmt.Errorf("restoring VF %d on PF %s: %w", vf.Index, vf.PF, err)
+		err = fmt.Errorf("restoring VF %d on PF %s: %w", vf.Index, vf.PF(), err)
 		if errors.Is(detachErr, ErrDeviceGone) {
 			// ErrDeviceGone tells callers there is nothing left to restore; the PF's
 			// entry still is, so the error must not read as a finished detach.
@@ -41,7 +43,7 @@ func (h *Host) restoreVFForDetach(spec AttachSpec, orig Original) func(detachErr
 // the order attach made them, only those that differ. It goes on past failures and
 // reports them all: every setting put back is one less left behind.
 // netdevMAC is the VF netdev's MAC before attach.
-func (h *Host) restoreVF(vf VFSpec, orig VFSettings, netdevMAC net.HardwareAddr) error {
+func (h *Host) restoreVF(vf plan.VFPlan, orig plan.VFSettings, netdevMAC net.HardwareAddr) error {
 	pf, err := h.readVF(vf)
 	if err != nil {
 		return err
@@ -74,7 +76,7 @@ func (h *Host) restoreVF(vf VFSpec, orig VFSettings, netdevMAC net.HardwareAddr)
 // that restoreVF released, the PF reports either none or whatever the VF registered for
 // itself since (igb reports the VF netdev's MAC once the VF driver sets it, and nothing
 // before): both mean "not pinned", which is what was there before attach.
-func (h *Host) verifyVF(vf VFSpec, orig VFSettings, netdevMAC net.HardwareAddr) error {
+func (h *Host) verifyVF(vf plan.VFPlan, orig plan.VFSettings, netdevMAC net.HardwareAddr) error {
 	pf, err := h.readVF(vf)
 	if err != nil {
 		return fmt.Errorf("reading back: %w", err)
@@ -83,7 +85,7 @@ func (h *Host) verifyVF(vf VFSpec, orig VFSettings, netdevMAC net.HardwareAddr) 
 }
 
 // vfMismatch reports every setting of orig the PF's entry does not hold.
-func vfMismatch(pf vfPF, index int, orig VFSettings, netdevMAC net.HardwareAddr) error {
+func vfMismatch(pf vfPF, index int, orig plan.VFSettings, netdevMAC net.HardwareAddr) error {
 	want, sets, err := resolveVF(orig, pf.entry)
 	if err != nil {
 		return fmt.Errorf("VF %d of %s: original settings: %w", index, pf, err)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 // vfSetting is one setting of a PF's entry for a VF.
@@ -39,9 +41,9 @@ const (
 	vfLinkDisable uint32 = 2
 )
 
-var vfLinkStates = map[string]uint32{
-	VFLinkStateAuto: vfLinkAuto, VFLinkStateEnable: vfLinkEnable, VFLinkStateDisable: vfLinkDisable,
-}
+// vfLinkStates maps the link states as the API spells them: auto follows the PF's link,
+// enable and disable force the VF's.
+var vfLinkStates = map[string]uint32{"auto": vfLinkAuto, "enable": vfLinkEnable, "disable": vfLinkDisable}
 
 // vfEntry is a PF's entry for one VF in kernel terms.
 type vfEntry struct {
@@ -83,7 +85,7 @@ func normalVLANProto(proto int) int {
 // resolveVF returns the entry that cur becomes with s applied, and which settings s
 // makes. A rate needs both bounds in one message (IFLA_VF_RATE), so a spec that sets only
 // one keeps the other's current value.
-func resolveVF(s VFSettings, cur vfEntry) (vfEntry, []vfSetting, error) {
+func resolveVF(s plan.VFSettings, cur vfEntry) (vfEntry, []vfSetting, error) {
 	want := cur
 	var sets []vfSetting
 	if s.MAC != "" {
@@ -112,44 +114,24 @@ func resolveVF(s VFSettings, cur vfEntry) (vfEntry, []vfSetting, error) {
 		sets = append(sets, vfRate)
 	}
 	if s.VLAN != nil {
-		proto, err := vlanProtoNumber(s.VLAN.Protocol)
+		proto, err := parseVLANProtocol(s.VLAN.Protocol)
 		if err != nil {
-			return vfEntry{}, nil, err
+			return vfEntry{}, nil, fmt.Errorf("VF %w", err)
 		}
 		if s.VLAN.ID < 0 || s.VLAN.ID > 4094 || s.VLAN.QoS < 0 || s.VLAN.QoS > 7 {
 			return vfEntry{}, nil, fmt.Errorf("VF VLAN %d qos %d: out of range (0..4094, 0..7)", s.VLAN.ID, s.VLAN.QoS)
 		}
-		want.vlan, want.qos, want.vlanProto = s.VLAN.ID, s.VLAN.QoS, proto
+		want.vlan, want.qos, want.vlanProto = s.VLAN.ID, s.VLAN.QoS, int(proto)
 		sets = append(sets, vfVLAN)
 	}
 	if s.LinkState != "" {
 		state, ok := vfLinkStates[s.LinkState]
 		if !ok {
-			return vfEntry{}, nil, fmt.Errorf("VF link state %q: want %s, %s or %s", s.LinkState, VFLinkStateAuto, VFLinkStateEnable, VFLinkStateDisable)
+			return vfEntry{}, nil, fmt.Errorf("VF link state %q: want auto, enable or disable", s.LinkState)
 		}
 		want.linkState, sets = state, append(sets, vfLinkState)
 	}
 	return want, sets, nil
-}
-
-func vlanProtoNumber(name string) (int, error) {
-	switch name {
-	case "", VLANProtocol8021Q:
-		return unix.ETH_P_8021Q, nil
-	case VLANProtocol8021AD:
-		return unix.ETH_P_8021AD, nil
-	}
-	return 0, fmt.Errorf("VF VLAN protocol %q: want %s or %s", name, VLANProtocol8021Q, VLANProtocol8021AD)
-}
-
-func vlanProtoName(proto int) string {
-	switch proto {
-	case unix.ETH_P_8021Q:
-		return VLANProtocol8021Q
-	case unix.ETH_P_8021AD:
-		return VLANProtocol8021AD
-	}
-	return "0x" + strconv.FormatInt(int64(proto), 16)
 }
 
 // pendingVF lists, in apply order, the settings of sets on which cur differs from want.
@@ -208,7 +190,7 @@ func describeSetting(s vfSetting, e vfEntry) string {
 	case vfRate:
 		return fmt.Sprintf("min_tx_rate %d max_tx_rate %d", e.minRate, e.maxRate)
 	case vfVLAN:
-		return fmt.Sprintf("vlan %d qos %d proto %s", e.vlan, e.qos, vlanProtoName(e.vlanProto))
+		return fmt.Sprintf("vlan %d qos %d proto %s", e.vlan, e.qos, vlanProtocolName(netlink.VlanProtocol(e.vlanProto)))
 	case vfLinkState:
 		return "state " + linkStateName(e.linkState)
 	}
@@ -233,8 +215,8 @@ func linkStateName(state uint32) string {
 
 // settingsOf returns cur's values of exactly the fields s sets: the snapshot that detach
 // restores.
-func settingsOf(s VFSettings, cur vfEntry) VFSettings {
-	var out VFSettings
+func settingsOf(s plan.VFSettings, cur vfEntry) plan.VFSettings {
+	var out plan.VFSettings
 	if s.MAC != "" {
 		out.MAC = macOrZero(cur.mac).String()
 	}
@@ -251,7 +233,7 @@ func settingsOf(s VFSettings, cur vfEntry) VFSettings {
 		out.MaxTxRateMbps = ptrTo(cur.maxRate)
 	}
 	if s.VLAN != nil {
-		out.VLAN = &VFVLAN{ID: cur.vlan, QoS: cur.qos, Protocol: vlanProtoName(cur.vlanProto)}
+		out.VLAN = &plan.VLAN{ID: cur.vlan, QoS: cur.qos, Protocol: vlanProtocolName(netlink.VlanProtocol(cur.vlanProto))}
 	}
 	if s.LinkState != "" {
 		out.LinkState = linkStateName(cur.linkState)

@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/netclaim/netclaim/pkg/plan"
 )
 
 func mustMAC(t testing.TB, s string) net.HardwareAddr {
@@ -34,18 +36,18 @@ func pristine(t testing.TB) vfEntry {
 	return entryOf(netlink.VfInfo{Mac: mustMAC(t, "00:00:00:00:00:00"), VlanProto: unix.ETH_P_8021Q, Spoofchk: true})
 }
 
-func everySetting() VFSettings {
-	return VFSettings{
-		MAC: "02:00:00:00:aa:01", VLAN: &VFVLAN{ID: 100, QoS: 5, Protocol: VLANProtocol8021AD},
+func everySetting() plan.VFSettings {
+	return plan.VFSettings{
+		MAC: "02:00:00:00:aa:01", VLAN: &plan.VLAN{ID: 100, QoS: 5, Protocol: plan.VLANProtocol8021AD},
 		SpoofCheck: ptrTo(false), Trust: ptrTo(true), MinTxRateMbps: ptrTo(10), MaxTxRateMbps: ptrTo(1000),
-		LinkState: VFLinkStateEnable,
+		LinkState: "enable",
 	}
 }
 
 func TestPendingVF_AppliesInDriverOrderOnlyWhatDiffers(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		spec VFSettings
+		spec plan.VFSettings
 		cur  func(vfEntry) vfEntry
 		want []string
 	}{
@@ -65,23 +67,23 @@ func TestPendingVF_AppliesInDriverOrderOnlyWhatDiffers(t *testing.T) {
 		},
 		{
 			name: "settings the spec leaves alone are not touched",
-			spec: VFSettings{Trust: ptrTo(true)},
+			spec: plan.VFSettings{Trust: ptrTo(true)},
 			want: []string{"trust on"},
 		},
 		{
 			name: "a maximum rate alone keeps the current minimum",
-			spec: VFSettings{MaxTxRateMbps: ptrTo(500)},
+			spec: plan.VFSettings{MaxTxRateMbps: ptrTo(500)},
 			cur:  func(e vfEntry) vfEntry { e.minRate = 20; return e },
 			want: []string{"min_tx_rate 20 max_tx_rate 500"},
 		},
 		{
 			name: "untagged is untagged whatever protocol the driver reports",
-			spec: VFSettings{VLAN: &VFVLAN{}},
+			spec: plan.VFSettings{VLAN: &plan.VLAN{}},
 			cur:  func(e vfEntry) vfEntry { e.vlanProto = unix.ETH_P_8021AD; return e },
 		},
 		{
 			name: "the same VLAN ID with another protocol differs",
-			spec: VFSettings{VLAN: &VFVLAN{ID: 7, Protocol: VLANProtocol8021AD}},
+			spec: plan.VFSettings{VLAN: &plan.VLAN{ID: 7, Protocol: plan.VLANProtocol8021AD}},
 			cur:  func(e vfEntry) vfEntry { e.vlan = 7; return e },
 			want: []string{"vlan 7 qos 0 proto 802.1ad"},
 		},
@@ -105,14 +107,14 @@ func TestPendingVF_AppliesInDriverOrderOnlyWhatDiffers(t *testing.T) {
 
 func TestResolveVF_RejectsWhatNoPFAccepts(t *testing.T) {
 	for _, tc := range []struct {
-		spec VFSettings
+		spec plan.VFSettings
 		want string
 	}{
-		{VFSettings{MAC: "02:00:00"}, `VF MAC "02:00:00"`},
-		{VFSettings{VLAN: &VFVLAN{ID: 4095}}, "out of range"},
-		{VFSettings{VLAN: &VFVLAN{ID: 1, Protocol: "802.1x"}}, `protocol "802.1x"`},
-		{VFSettings{LinkState: "up"}, `link state "up"`},
-		{VFSettings{MinTxRateMbps: ptrTo(-1)}, "negative"},
+		{plan.VFSettings{MAC: "02:00:00"}, `VF MAC "02:00:00"`},
+		{plan.VFSettings{VLAN: &plan.VLAN{ID: 4095}}, "out of range"},
+		{plan.VFSettings{VLAN: &plan.VLAN{ID: 1, Protocol: "802.1x"}}, `protocol "802.1x"`},
+		{plan.VFSettings{LinkState: "up"}, `link state "up"`},
+		{plan.VFSettings{MinTxRateMbps: ptrTo(-1)}, "negative"},
 	} {
 		_, _, err := resolveVF(tc.spec, vfEntry{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -126,16 +128,16 @@ func TestSettingsOf_SnapshotsExactlyTheFieldsTheSpecSets(t *testing.T) {
 		Spoofchk: true, Trust: 0, MinTxRate: 0, MaxTxRate: 100, LinkState: uint32(vfLinkDisable)})
 	for _, tc := range []struct {
 		name string
-		spec VFSettings
-		want VFSettings
+		spec plan.VFSettings
+		want plan.VFSettings
 	}{
-		{name: "everything", spec: everySetting(), want: VFSettings{
-			MAC: "02:00:00:00:10:06", VLAN: &VFVLAN{ID: 3, QoS: 1, Protocol: VLANProtocol8021Q},
+		{name: "everything", spec: everySetting(), want: plan.VFSettings{
+			MAC: "02:00:00:00:10:06", VLAN: &plan.VLAN{ID: 3, QoS: 1, Protocol: plan.VLANProtocol8021Q},
 			SpoofCheck: ptrTo(true), Trust: ptrTo(false), MinTxRateMbps: ptrTo(0), MaxTxRateMbps: ptrTo(100),
-			LinkState: VFLinkStateDisable,
+			LinkState: "disable",
 		}},
-		{name: "one rate bound", spec: VFSettings{MaxTxRateMbps: ptrTo(5)}, want: VFSettings{MaxTxRateMbps: ptrTo(100)}},
-		{name: "nothing", spec: VFSettings{}, want: VFSettings{}},
+		{name: "one rate bound", spec: plan.VFSettings{MaxTxRateMbps: ptrTo(5)}, want: plan.VFSettings{MaxTxRateMbps: ptrTo(100)}},
+		{name: "nothing", spec: plan.VFSettings{}, want: plan.VFSettings{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, settingsOf(tc.spec, cur)); diff != "" {
@@ -168,7 +170,7 @@ func TestReleasesMAC_OnlyWhenNothingWasPinnedBeyondTheVFsOwn(t *testing.T) {
 
 func TestVFMismatch_ReportsEverySettingNotRestored(t *testing.T) {
 	own := mustMAC(t, "02:00:00:00:10:06")
-	orig := VFSettings{MAC: "02:00:00:00:10:06", SpoofCheck: ptrTo(true), VLAN: &VFVLAN{Protocol: VLANProtocol8021Q}}
+	orig := plan.VFSettings{MAC: "02:00:00:00:10:06", SpoofCheck: ptrTo(true), VLAN: &plan.VLAN{Protocol: plan.VLANProtocol8021Q}}
 	for _, tc := range []struct {
 		name  string
 		entry netlink.VfInfo
@@ -205,7 +207,7 @@ func TestVFMismatch_ReportsEverySettingNotRestored(t *testing.T) {
 // the VF netdev its MAC back, the VF registers it and igb reports that. Neither is pinned.
 func TestVFMismatch_AcceptsTheVFsOwnMACAfterReleasingNone(t *testing.T) {
 	own := mustMAC(t, "0e:bd:0f:4a:d1:d3")
-	orig := VFSettings{MAC: "00:00:00:00:00:00"}
+	orig := plan.VFSettings{MAC: "00:00:00:00:00:00"}
 	for _, reported := range []net.HardwareAddr{zeroMAC, own} {
 		pf := vfPF{link: &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: "eth0"}}, driver: "igb", entry: entryOf(netlink.VfInfo{Mac: reported})}
 		if err := vfMismatch(pf, 0, orig, own); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
@@ -17,9 +18,9 @@ func TestAttach_VFSettingsFailureLeavesDeviceOnHost(t *testing.T) {
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:30:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
 	tb.AddVethNIC(netnstest.NIC{Name: "pf0", MAC: "02:00:00:00:30:f0", MTU: 1500, Up: true})
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1", HardwareAddr: "02:aa:00:00:30:01"})
-	spec.VF = &VFSpec{PF: LinkRef{Name: "pf0"}, Index: 1, Settings: VFSettings{MAC: "02:aa:00:00:30:01"}}
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1", HardwareAddr: "02:aa:00:00:30:01"})
+	spec.VF = &plan.VFPlan{PFName: "pf0", Index: 1, Settings: plan.VFSettings{MAC: "02:aa:00:00:30:01"}}
 	before := tb.State(tb.Node, nic.Name)
 
 	err := tb.host.Attach(context.Background(), spec, tb.PodPath)
@@ -33,10 +34,10 @@ func TestSnapshotVF_NamesThePFAndTheMissingVF(t *testing.T) {
 	tb := newTestbed(t)
 	tb.AddVethNIC(netnstest.NIC{Name: "pf0", MAC: "02:00:00:00:31:f0", MTU: 1500, Up: true})
 
-	_, err := tb.host.SnapshotVF(VFSpec{PF: LinkRef{Name: "pf0"}, Index: 0, Settings: VFSettings{Trust: ptrTo(true)}})
+	_, err := tb.host.SnapshotVF(plan.VFPlan{PFName: "pf0", Index: 0, Settings: plan.VFSettings{Trust: ptrTo(true)}})
 	netnstest.RequireErrorContains(t, err, "snapshot of VF 0", "PF pf0 (driver unknown) has 0 VFs, so no VF 0")
 
-	_, err = tb.host.SnapshotVF(VFSpec{PF: LinkRef{Name: "nopf"}, Index: 0, Settings: VFSettings{Trust: ptrTo(true)}})
+	_, err = tb.host.SnapshotVF(plan.VFPlan{PFName: "nopf", Index: 0, Settings: plan.VFSettings{Trust: ptrTo(true)}})
 	netnstest.RequireErrorContains(t, err, "PF nopf of VF 0: not found in host netns")
 }
 
@@ -48,8 +49,8 @@ func TestDetach_VFRestoreFailureIsNotReportedAsDeviceGone(t *testing.T) {
 	nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:32:01", MTU: 1500, Up: true}
 	tb.AddVethNIC(nic)
 	tb.AddVethNIC(netnstest.NIC{Name: "pf0", MAC: "02:00:00:00:32:f0", MTU: 1500, Up: true})
-	ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-	spec := podSpec(ref, Target{Name: "net1"})
+	ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+	spec := podSpec(ref, plan.Interface{Name: "net1"})
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
@@ -59,8 +60,8 @@ func TestDetach_VFRestoreFailureIsNotReportedAsDeviceGone(t *testing.T) {
 	}
 	tb.DeletePod()
 	tb.WaitLinkGone(tb.Node, nic.Name+"p")
-	spec.VF = &VFSpec{PF: LinkRef{Name: "pf0"}, Index: 0, Settings: VFSettings{Trust: ptrTo(true)}}
-	orig.VF = &VFSettings{Trust: ptrTo(false)}
+	spec.VF = &plan.VFPlan{PFName: "pf0", Index: 0, Settings: plan.VFSettings{Trust: ptrTo(true)}}
+	orig.VF = &plan.VFOriginal{Trust: ptrTo(false)}
 
 	err = tb.host.Detach(context.Background(), spec, orig, tb.PodPath)
 

@@ -14,6 +14,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 	"github.com/netclaim/netclaim/test/vmtest"
 )
@@ -190,11 +191,11 @@ func requireLinkByPCI(t testing.TB, pci string) netlink.Link {
 
 // netdevsimEverything sets every setting to something a fresh netdevsim VF does not
 // have, including what igb refuses (802.1ad, a minimum rate, a forced link state).
-func netdevsimEverything() VFSettings {
-	return VFSettings{
-		MAC: "02:00:00:00:5e:02", VLAN: &VFVLAN{ID: 100, QoS: 5, Protocol: VLANProtocol8021AD},
+func netdevsimEverything() plan.VFSettings {
+	return plan.VFSettings{
+		MAC: "02:00:00:00:5e:02", VLAN: &plan.VLAN{ID: 100, QoS: 5, Protocol: plan.VLANProtocol8021AD},
 		SpoofCheck: ptrTo(true), Trust: ptrTo(true), MinTxRateMbps: ptrTo(10), MaxTxRateMbps: ptrTo(1000),
-		LinkState: VFLinkStateEnable,
+		LinkState: "enable",
 	}
 }
 
@@ -203,9 +204,9 @@ func TestVM_VFSettingsOnNetdevsimAppliedThroughAttachAndRestoredByDetach(t *test
 	host := openVMHost(t)
 	pod := newVMPodNetns(t)
 	addVMVeth(t, "vfnd0", "02:00:00:00:5e:01")
-	ref := LinkRef{Name: "vfnd0", HardwareAddr: "02:00:00:00:5e:01"}
-	spec := AttachSpec{Link: ref, Target: Target{Name: "net1", HardwareAddr: "02:00:00:00:5e:02"},
-		VF: &VFSpec{PF: LinkRef{Name: pf.IfName}, Index: 2, Settings: netdevsimEverything()}}
+	ref := plan.HostLink{Name: "vfnd0", HardwareAddr: "02:00:00:00:5e:01"}
+	spec := plan.Device{Host: ref, Target: plan.Interface{Name: "net1", HardwareAddr: "02:00:00:00:5e:02"},
+		VF: &plan.VFPlan{PFName: pf.IfName, Index: 2, Settings: netdevsimEverything()}}
 	before := vfViews(t, pf.IfName)
 
 	orig, err := host.Snapshot(ref)
@@ -252,10 +253,10 @@ func TestVM_VFSettingsOnNetdevsimRestoredWhenNetnsIsGone(t *testing.T) {
 	host := openVMHost(t)
 	pod := newVMPodNetns(t)
 	addVMVeth(t, "vfnd1", "02:00:00:00:5f:01")
-	ref := LinkRef{Name: "vfnd1", HardwareAddr: "02:00:00:00:5f:01"}
-	spec := AttachSpec{Link: ref, Target: Target{Name: "net1"},
-		VF: &VFSpec{PF: LinkRef{Name: pf.IfName}, Index: 1, Settings: VFSettings{
-			VLAN: &VFVLAN{ID: 4094, QoS: 7}, Trust: ptrTo(true), LinkState: VFLinkStateDisable}}}
+	ref := plan.HostLink{Name: "vfnd1", HardwareAddr: "02:00:00:00:5f:01"}
+	spec := plan.Device{Host: ref, Target: plan.Interface{Name: "net1"},
+		VF: &plan.VFPlan{PFName: pf.IfName, Index: 1, Settings: plan.VFSettings{
+			VLAN: &plan.VLAN{ID: 4094, QoS: 7}, Trust: ptrTo(true), LinkState: "disable"}}}
 	before := vfViews(t, pf.IfName)
 	orig, err := host.Snapshot(ref)
 	if err != nil {
@@ -287,26 +288,26 @@ func TestVM_VFSettingsOnNetdevsimRestoredWhenNetnsIsGone(t *testing.T) {
 }
 
 // igbSettings are what the emulated igb supports, all changed from a fresh VF's.
-func igbSettings(mac string) VFSettings {
-	return VFSettings{
-		MAC: mac, VLAN: &VFVLAN{ID: 100, QoS: 3, Protocol: VLANProtocol8021Q},
+func igbSettings(mac string) plan.VFSettings {
+	return plan.VFSettings{
+		MAC: mac, VLAN: &plan.VLAN{ID: 100, QoS: 3, Protocol: plan.VLANProtocol8021Q},
 		SpoofCheck: ptrTo(false), Trust: ptrTo(true), MaxTxRateMbps: ptrTo(100),
 	}
 }
 
 // igbVFSpec attaches VF index of the igb PF as net1 with MAC mac and settings s.
-func igbVFSpec(pf vmtest.PF, vf vmtest.VF, mac string, s VFSettings) AttachSpec {
-	return AttachSpec{
-		Link:   LinkRef{Name: vf.IfName, PCIAddress: vf.PCIAddress},
-		Target: Target{Name: "net1", HardwareAddr: mac},
-		VF:     &VFSpec{PF: LinkRef{Name: pf.IfName, PCIAddress: pf.PCIAddress}, Index: vf.Index, Settings: s},
+func igbVFSpec(pf vmtest.PF, vf vmtest.VF, mac string, s plan.VFSettings) plan.Device {
+	return plan.Device{
+		Host:   plan.HostLink{Name: vf.IfName, PCIAddress: vf.PCIAddress},
+		Target: plan.Interface{Name: "net1", HardwareAddr: mac},
+		VF:     &plan.VFPlan{PFName: pf.IfName, PFPCIAddress: pf.PCIAddress, Index: vf.Index, Settings: s},
 	}
 }
 
 // snapshotAll does what the NRI plugin does before Attach.
-func snapshotAll(t testing.TB, host *Host, spec AttachSpec) Original {
+func snapshotAll(t testing.TB, host *Host, spec plan.Device) plan.Original {
 	t.Helper()
-	orig, err := host.Snapshot(spec.Link)
+	orig, err := host.Snapshot(spec.Host)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
 	}
@@ -368,7 +369,7 @@ func TestVM_IGBVFSettingsAppliedMovedIntoPodAndRestored(t *testing.T) {
 
 	// The next pod gets the same VF with another MAC: the PF must not pin ours any more.
 	const mac2 = "02:00:00:00:1b:02"
-	spec2 := igbVFSpec(pf, vf, mac2, VFSettings{MAC: mac2})
+	spec2 := igbVFSpec(pf, vf, mac2, plan.VFSettings{MAC: mac2})
 	orig2 := snapshotAll(t, host, spec2)
 	if err := host.Attach(context.Background(), spec2, pod.Path); err != nil {
 		t.Fatalf("second Attach with another MAC: %v", err)
@@ -396,27 +397,27 @@ func TestVM_IGBUnsupportedSettingsFailClearlyAndLeaveNothingHalfApplied(t *testi
 	const mac = "02:00:00:00:1c:01"
 	for _, tc := range []struct {
 		name    string
-		setting func(*VFSettings)
+		setting func(*plan.VFSettings)
 		want    []string
 	}{
 		{
 			name:    "802.1ad",
-			setting: func(s *VFSettings) { s.VLAN = &VFVLAN{ID: 100, Protocol: VLANProtocol8021AD} },
+			setting: func(s *plan.VFSettings) { s.VLAN = &plan.VLAN{ID: 100, Protocol: plan.VLANProtocol8021AD} },
 			want:    []string{"driver igb", "refused vlan 100 qos 0 proto 802.1ad for VF 0", "protocol not supported", "use 802.1Q"},
 		},
 		{
 			name:    "minimum tx rate",
-			setting: func(s *VFSettings) { s.MinTxRateMbps = ptrTo(10) },
+			setting: func(s *plan.VFSettings) { s.MinTxRateMbps = ptrTo(10) },
 			want:    []string{"driver igb", "refused min_tx_rate 10 max_tx_rate 0 for VF 0", "invalid argument", "rejects this value"},
 		},
 		{
 			name:    "link state",
-			setting: func(s *VFSettings) { s.LinkState = VFLinkStateEnable },
+			setting: func(s *plan.VFSettings) { s.LinkState = "enable" },
 			want:    []string{"driver igb", "refused state enable for VF 0", "operation not supported", "does not support this setting"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := VFSettings{MAC: mac, Trust: ptrTo(true), SpoofCheck: ptrTo(false)}
+			s := plan.VFSettings{MAC: mac, Trust: ptrTo(true), SpoofCheck: ptrTo(false)}
 			tc.setting(&s)
 			spec := igbVFSpec(pf, vf, mac, s)
 			before := vfViews(t, pf.IfName)

@@ -5,19 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 
 	"github.com/go-logr/logr"
 	"github.com/vishvananda/netlink"
-)
 
-// VLAN is the tag of a VLAN sub-interface. Protocol is "802.1Q" (the default
-// when empty) or "802.1ad"; QoS is the 802.1p priority (0..7) of the frames
-// the sub-interface sends.
-type VLAN struct {
-	ID       int
-	QoS      int
-	Protocol string
-}
+	"github.com/netclaim/netclaim/pkg/plan"
+)
 
 // Steps of an attach or detach in VLAN mode (see Step).
 const (
@@ -38,12 +32,12 @@ const maxVLANQoS = 7
 type vlanPlan struct {
 	id       int
 	protocol netlink.VlanProtocol
-	// protocolName is the protocol as the API spells it, for messages.
-	protocolName string
-	qos          int
+	qos      int
 }
 
-func parseVLAN(v *VLAN) (*vlanPlan, error) {
+// parseVLAN checks a sub-interface's tag. QoS is the 802.1p priority (0..7) of the frames
+// the sub-interface sends.
+func parseVLAN(v *plan.VLAN) (*vlanPlan, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -53,21 +47,39 @@ func parseVLAN(v *VLAN) (*vlanPlan, error) {
 	if v.QoS < 0 || v.QoS > maxVLANQoS {
 		return nil, fmt.Errorf("VLAN QoS %d is outside 0..%d", v.QoS, maxVLANQoS)
 	}
-	p := &vlanPlan{id: v.ID, qos: v.QoS, protocolName: v.Protocol}
-	switch v.Protocol {
-	case "", "802.1Q":
-		p.protocol = netlink.VLAN_PROTOCOL_8021Q
-		p.protocolName = "802.1Q"
-	case "802.1ad":
-		p.protocol = netlink.VLAN_PROTOCOL_8021AD
-	default:
-		return nil, fmt.Errorf("VLAN protocol %q: want 802.1Q or 802.1ad", v.Protocol)
+	proto, err := parseVLANProtocol(v.Protocol)
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return &vlanPlan{id: v.ID, qos: v.QoS, protocol: proto}, nil
+}
+
+// parseVLANProtocol reads a VLAN protocol as the API spells it; empty means 802.1Q. It is
+// the one parser of them here, for sub-interfaces and VFs' hardware VLANs alike.
+func parseVLANProtocol(name string) (netlink.VlanProtocol, error) {
+	switch name {
+	case "", plan.VLANProtocol8021Q:
+		return netlink.VLAN_PROTOCOL_8021Q, nil
+	case plan.VLANProtocol8021AD:
+		return netlink.VLAN_PROTOCOL_8021AD, nil
+	}
+	return 0, fmt.Errorf("VLAN protocol %q: want %s or %s", name, plan.VLANProtocol8021Q, plan.VLANProtocol8021AD)
+}
+
+// vlanProtocolName names a VLAN protocol (an ethertype) as the API spells it, for
+// messages and snapshots.
+func vlanProtocolName(proto netlink.VlanProtocol) string {
+	switch proto {
+	case netlink.VLAN_PROTOCOL_8021Q:
+		return plan.VLANProtocol8021Q
+	case netlink.VLAN_PROTOCOL_8021AD:
+		return plan.VLANProtocol8021AD
+	}
+	return "0x" + strconv.FormatInt(int64(proto), 16)
 }
 
 func (v *vlanPlan) String() string {
-	return fmt.Sprintf("VLAN %d (%s)", v.id, v.protocolName)
+	return fmt.Sprintf("VLAN %d (%s)", v.id, vlanProtocolName(v.protocol))
 }
 
 // egressQoSMap maps every socket priority a process can set without
@@ -114,9 +126,9 @@ func (v *vlanPlan) matches(link netlink.Link, parentIndex int) bool {
 // namespace, or finds it there already, and returns it as the pod sees it.
 // The device itself, the parent, stays on the host and is brought up first:
 // the kernel refuses to bring a VLAN up on a down parent (ENETDOWN).
-func (h *Host) placeVLANInPod(ref LinkRef, plan attachPlan, pod *conn) (netlink.Link, error) {
-	want := plan.want
-	what := fmt.Sprintf("%s on %s as %s in %s", plan.vlan, ref, want.name, pod.path)
+func (h *Host) placeVLANInPod(ref plan.HostLink, ap attachPlan, pod *conn) (netlink.Link, error) {
+	want := ap.want
+	what := fmt.Sprintf("%s on %s as %s in %s", ap.vlan, ref, want.name, pod.path)
 	parent, err := h.findParent(ref)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", what, err)
@@ -124,7 +136,7 @@ func (h *Host) placeVLANInPod(ref LinkRef, plan attachPlan, pod *conn) (netlink.
 	parentIndex := parent.Attrs().Index
 	existing, err := pod.linkByName(want.name)
 	switch {
-	case err == nil && !plan.vlan.matches(existing, parentIndex):
+	case err == nil && !ap.vlan.matches(existing, parentIndex):
 		return nil, fmt.Errorf("creating %s: %w; choose another interface name", what, checkNameFree(pod, want.name))
 	case err != nil && !errors.Is(err, errNotFound):
 		return nil, fmt.Errorf("creating %s: %w", what, err)
@@ -142,7 +154,7 @@ func (h *Host) placeVLANInPod(ref LinkRef, plan attachPlan, pod *conn) (netlink.
 		// converges the rest.
 		return existing, nil
 	}
-	if err := h.linkAdd(plan.vlan.newLink(want, parentIndex, int(pod.ns))); err != nil {
+	if err := h.linkAdd(ap.vlan.newLink(want, parentIndex, int(pod.ns))); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", what, err)
 	}
 	if err := h.step(AttachVLANCreated); err != nil {
@@ -158,7 +170,7 @@ func (h *Host) placeVLANInPod(ref LinkRef, plan attachPlan, pod *conn) (netlink.
 // findParent finds the VLAN's parent on the host. It never leaves the host,
 // so its host name is the place to look first; the identity (PCI address,
 // MAC) finds it when something renamed it.
-func (h *Host) findParent(ref LinkRef) (netlink.Link, error) {
+func (h *Host) findParent(ref plan.HostLink) (netlink.Link, error) {
 	id, err := newIdentity(ref, nil)
 	if err != nil {
 		return nil, err
@@ -178,48 +190,48 @@ func (h *Host) findParent(ref LinkRef) (netlink.Link, error) {
 // host. A pod namespace that is gone took the sub-interface with it: the
 // kernel destroys virtual devices with their namespace, so that is not an
 // error, and the parent is still restored.
-func (h *Host) detachVLAN(ctx context.Context, spec AttachSpec, orig Original, podNetnsPath string) error {
-	vlan, err := parseVLAN(spec.VLAN)
+func (h *Host) detachVLAN(ctx context.Context, d plan.Device, tag *plan.VLAN, orig plan.Original, podNetnsPath string) error {
+	vlan, err := parseVLAN(tag)
 	if err != nil {
-		return fmt.Errorf("detaching %s from %s: %w", spec.Link, podNetnsPath, err)
+		return fmt.Errorf("detaching %s from %s: %w", d.Host, podNetnsPath, err)
 	}
 	pod, err := openPodConn(podNetnsPath)
 	switch {
 	case errors.Is(err, errNetnsGone):
 		logr.FromContextOrDiscard(ctx).V(4).Info("Pod netns is gone and the VLAN with it, restoring the parent",
-			"device", spec.Link.String(), "netns", podNetnsPath)
+			"device", d.Host.String(), "netns", podNetnsPath)
 	case err != nil:
-		return fmt.Errorf("detaching %s on %s: %w", vlan, spec.Link, err)
+		return fmt.Errorf("detaching %s on %s: %w", vlan, d.Host, err)
 	default:
-		deleted := h.deleteVLANFromPod(spec, vlan, pod)
+		deleted := h.deleteVLANFromPod(d, vlan, pod)
 		if err := errors.Join(deleted, closePodConn(pod)); err != nil {
 			return err
 		}
 	}
-	return h.restoreParent(spec, orig)
+	return h.restoreParent(d.Host, orig)
 }
 
 // deleteVLANFromPod deletes our sub-interface; a device under the target name
 // that is not ours is left alone and reported.
-func (h *Host) deleteVLANFromPod(spec AttachSpec, vlan *vlanPlan, pod *conn) error {
-	what := fmt.Sprintf("%s on %s (%s in %s)", vlan, spec.Link, spec.Target.Name, pod.path)
-	link, err := pod.linkByName(spec.Target.Name)
+func (h *Host) deleteVLANFromPod(d plan.Device, vlan *vlanPlan, pod *conn) error {
+	what := fmt.Sprintf("%s on %s (%s in %s)", vlan, d.Host, d.Target.Name, pod.path)
+	link, err := pod.linkByName(d.Target.Name)
 	if errors.Is(err, errNotFound) {
 		// Deleted by an earlier Detach, or the parent went away and the
 		// kernel deleted its VLANs: only the pod's routing may be left.
-		return pod.undoPodRouting(spec, nil)
+		return pod.undoPodRouting(d, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("detaching %s: %w", what, err)
 	}
-	parent, err := h.findParent(spec.Link)
+	parent, err := h.findParent(d.Host)
 	if err != nil {
 		return fmt.Errorf("detaching %s: %w", what, err)
 	}
 	if !vlan.matches(link, parent.Attrs().Index) {
-		return fmt.Errorf("detaching %s: %s in the pod is a %s device that is not this VLAN; leaving it alone", what, spec.Target.Name, link.Type())
+		return fmt.Errorf("detaching %s: %s in the pod is a %s device that is not this VLAN; leaving it alone", what, d.Target.Name, link.Type())
 	}
-	if err := pod.undoPodRouting(spec, link); err != nil {
+	if err := pod.undoPodRouting(d, link); err != nil {
 		return fmt.Errorf("detaching %s: %w", what, err)
 	}
 	if err := pod.handle.LinkDel(link); err != nil {
@@ -230,19 +242,12 @@ func (h *Host) deleteVLANFromPod(spec AttachSpec, vlan *vlanPlan, pod *conn) err
 
 // restoreParent sets the parent back to its original state, which in
 // practice is its up state: attach changes nothing else on it.
-func (h *Host) restoreParent(spec AttachSpec, orig Original) error {
-	if orig.Name == "" {
-		return fmt.Errorf("restoring parent %s: original state has no interface name; was it snapshotted?", spec.Link)
+func (h *Host) restoreParent(ref plan.HostLink, orig plan.Original) error {
+	want, err := restoredLink(orig)
+	if err != nil {
+		return fmt.Errorf("restoring parent %s: %w", ref, err)
 	}
-	want := desiredLink{name: orig.Name, mtu: orig.MTU, admin: adminStateOf(orig.Up)}
-	if orig.HardwareAddr != "" {
-		mac, err := net.ParseMAC(orig.HardwareAddr)
-		if err != nil {
-			return fmt.Errorf("restoring parent %s: original hardware address %q: %w", spec.Link, orig.HardwareAddr, err)
-		}
-		want.mac = mac
-	}
-	parent, err := h.findParent(spec.Link)
+	parent, err := h.findParent(ref)
 	if errors.Is(err, errNotFound) {
 		// Unplugged, and its VLANs deleted with it: nothing to restore.
 		return fmt.Errorf("restoring %w: %w", err, ErrDeviceGone)
@@ -250,17 +255,12 @@ func (h *Host) restoreParent(spec AttachSpec, orig Original) error {
 	if err != nil {
 		return fmt.Errorf("restoring %w", err)
 	}
-	ch, downFirst := changeFor(parent, want)
-	if ch.empty() {
+	restored, err := h.restoreInPlace(parent, want, refuseAll)
+	if err != nil {
+		return fmt.Errorf("restoring parent %s: %w", ref, err)
+	}
+	if !restored {
 		return nil
-	}
-	if downFirst {
-		if err := h.setDown(parent); err != nil {
-			return fmt.Errorf("setting parent %s down on host netns %s to restore it: %w", spec.Link, h.path, err)
-		}
-	}
-	if err := h.applyOnHost(ch); err != nil {
-		return fmt.Errorf("restoring parent %s on host netns %s: %w", spec.Link, h.path, err)
 	}
 	return h.step(DetachRestored)
 }
@@ -278,10 +278,4 @@ func (h *Host) linkAdd(link netlink.Link) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.conn.handle.LinkAdd(link)
-}
-
-// applyOnHost sends ch on the host's raw socket, which needs no lock (see
-// Host.mu); it exists so that callers read the same as the other helpers.
-func (h *Host) applyOnHost(ch linkChange) error {
-	return h.conn.apply(ch)
 }

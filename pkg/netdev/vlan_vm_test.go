@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vishvananda/netlink"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 	"github.com/netclaim/netclaim/test/vmtest"
 )
@@ -84,8 +85,8 @@ func TestVM_VLANAttachDetach_CreatesSubInterfaceInPodAndRestoresParent(t *testin
 	for _, tc := range []struct {
 		name    string
 		parent  netnstest.NIC
-		target  Target
-		vlan    VLAN
+		target  plan.Interface
+		vlan    plan.VLAN
 		wantMTU int
 		wantMAC string
 		want    vlanState
@@ -93,16 +94,16 @@ func TestVM_VLANAttachDetach_CreatesSubInterfaceInPodAndRestoresParent(t *testin
 		{
 			name:    "802.1Q on a down parent inherits MTU and MAC",
 			parent:  netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:30:01", MTU: 1500, Up: false},
-			target:  Target{Name: "net1"},
-			vlan:    VLAN{ID: 100},
+			target:  plan.Interface{Name: "net1"},
+			vlan:    plan.VLAN{ID: 100},
 			wantMTU: 1500, wantMAC: "02:00:00:00:30:01",
 			want: vlanState{ID: 100, Protocol: "802.1q"},
 		},
 		{
 			name:    "802.1ad with QoS, MTU and MAC on an up parent",
 			parent:  netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:30:02", MTU: 9000, Up: true},
-			target:  Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:30:02"},
-			vlan:    VLAN{ID: 4094, QoS: 5, Protocol: "802.1ad"},
+			target:  plan.Interface{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:30:02"},
+			vlan:    plan.VLAN{ID: 4094, QoS: 5, Protocol: "802.1ad"},
 			wantMTU: 1400, wantMAC: "02:aa:00:00:30:02",
 			want: vlanState{ID: 4094, Protocol: "802.1ad", EgressQoS: qosMap(5)},
 		},
@@ -111,9 +112,9 @@ func TestVM_VLANAttachDetach_CreatesSubInterfaceInPodAndRestoresParent(t *testin
 			tb := newVMTestbed(t)
 			addDummyNIC(t, tb, tc.parent)
 			nodeLinks := tb.LinkNames(tb.Node)
-			ref := LinkRef{Name: tc.parent.Name, HardwareAddr: tc.parent.MAC}
+			ref := plan.HostLink{Name: tc.parent.Name, HardwareAddr: tc.parent.MAC}
 			spec := podSpec(ref, tc.target)
-			spec.VLAN = &tc.vlan
+			spec.Mode, spec.VLAN = plan.ModeVLAN, &tc.vlan
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
@@ -161,10 +162,10 @@ func TestVM_VLANAttach_ConvergesAfterCrashAtEachStep(t *testing.T) {
 			}))
 			parent := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:31:01", MTU: 1500}
 			addDummyNIC(t, tb, parent)
-			ref := LinkRef{Name: parent.Name, HardwareAddr: parent.MAC}
+			ref := plan.HostLink{Name: parent.Name, HardwareAddr: parent.MAC}
 			spec := rulesSpec(ref)
-			spec.Target = Target{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:31:01"}
-			spec.VLAN = &VLAN{ID: 200}
+			spec.Target = plan.Interface{Name: "net1", MTU: 1400, HardwareAddr: "02:aa:00:00:31:01"}
+			spec.Mode, spec.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 200}
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
@@ -199,9 +200,9 @@ func TestVM_VLANDetach_RepeatedAndAfterPodNetnsDeletedRestoresParent(t *testing.
 			tb := newVMTestbed(t)
 			parent := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:32:01", MTU: 1500}
 			addDummyNIC(t, tb, parent)
-			ref := LinkRef{Name: parent.Name, HardwareAddr: parent.MAC}
-			spec := podSpec(ref, Target{Name: "net1"})
-			spec.VLAN = &VLAN{ID: 300}
+			ref := plan.HostLink{Name: parent.Name, HardwareAddr: parent.MAC}
+			spec := podSpec(ref, plan.Interface{Name: "net1"})
+			spec.Mode, spec.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 300}
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
@@ -233,8 +234,8 @@ func TestVM_VLANAttach_RefusesNameTakenInPodAndLeavesParentAlone(t *testing.T) {
 	parent := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:33:01", MTU: 1500}
 	addDummyNIC(t, tb, parent)
 	tb.AddBridge(tb.Pod, "net1")
-	spec := podSpec(LinkRef{Name: parent.Name, HardwareAddr: parent.MAC}, Target{Name: "net1"})
-	spec.VLAN = &VLAN{ID: 100}
+	spec := podSpec(plan.HostLink{Name: parent.Name, HardwareAddr: parent.MAC}, plan.Interface{Name: "net1"})
+	spec.Mode, spec.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 100}
 	before := tb.State(tb.Node, parent.Name)
 
 	err := tb.host.Attach(context.Background(), spec, tb.PodPath)
@@ -249,9 +250,9 @@ func TestVM_VLANDetach_LeavesAnotherDeviceUnderTheTargetName(t *testing.T) {
 	tb := newVMTestbed(t)
 	parent := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:34:01", MTU: 1500}
 	addDummyNIC(t, tb, parent)
-	ref := LinkRef{Name: parent.Name, HardwareAddr: parent.MAC}
-	other := podSpec(ref, Target{Name: "net1"})
-	other.VLAN = &VLAN{ID: 101}
+	ref := plan.HostLink{Name: parent.Name, HardwareAddr: parent.MAC}
+	other := podSpec(ref, plan.Interface{Name: "net1"})
+	other.Mode, other.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 101}
 	orig, err := tb.host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
@@ -260,7 +261,7 @@ func TestVM_VLANDetach_LeavesAnotherDeviceUnderTheTargetName(t *testing.T) {
 		t.Fatalf("Attach of VLAN 101: %v", err)
 	}
 	spec := other
-	spec.VLAN = &VLAN{ID: 100}
+	spec.Mode, spec.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 100}
 
 	err = tb.host.Detach(context.Background(), spec, orig, tb.PodPath)
 	netnstest.RequireErrorContains(t, err, "VLAN 100", "net1", "not this VLAN")
@@ -294,7 +295,7 @@ func TestVM_VLANOnIGBPF_CreatedInPodAndParentRestored(t *testing.T) {
 		}
 	})
 	podPath, pod := netnstest.NewPodNetns(t)
-	ref := LinkRef{Name: pf.IfName, PCIAddress: pf.PCIAddress}
+	ref := plan.HostLink{Name: pf.IfName, PCIAddress: pf.PCIAddress}
 	orig, err := host.Snapshot(ref)
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
@@ -302,8 +303,12 @@ func TestVM_VLANOnIGBPF_CreatedInPodAndParentRestored(t *testing.T) {
 	if orig.Up {
 		t.Fatalf("igb PF %s is up before the test; the test needs it down to see it raised and restored", pf.IfName)
 	}
-	spec := podSpec(ref, Target{Name: "net1", MTU: 1400})
-	spec.VLAN = &VLAN{ID: 42, QoS: 3}
+	pfLink, err := netlink.LinkByName(pf.IfName)
+	if err != nil {
+		t.Fatalf("looking up PF %s: %v", pf.IfName, err)
+	}
+	spec := podSpec(ref, plan.Interface{Name: "net1", MTU: 1400})
+	spec.Mode, spec.VLAN = plan.ModeVLAN, &plan.VLAN{ID: 42, QoS: 3}
 
 	if err := host.Attach(context.Background(), spec, podPath); err != nil {
 		t.Fatalf("Attach: %v", err)
@@ -312,7 +317,7 @@ func TestVM_VLANOnIGBPF_CreatedInPodAndParentRestored(t *testing.T) {
 	if err != nil {
 		t.Fatalf("looking up net1 in the pod: %v", err)
 	}
-	if diff := cmp.Diff(vlanState{ID: 42, Protocol: "802.1q", ParentIndex: orig.Index, EgressQoS: qosMap(3)},
+	if diff := cmp.Diff(vlanState{ID: 42, Protocol: "802.1q", ParentIndex: pfLink.Attrs().Index, EgressQoS: qosMap(3)},
 		readVLAN(t, pod, "net1")); diff != "" {
 		t.Errorf("VLAN in the pod (-want +got):\n%s", diff)
 	}

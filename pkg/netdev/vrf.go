@@ -8,13 +8,8 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netclaim/netclaim/pkg/nlwrap"
+	"github.com/netclaim/netclaim/pkg/plan"
 )
-
-// VRF is a VRF device in the pod namespace and its routing table.
-type VRF struct {
-	Name  string
-	Table int
-}
 
 // AttachVRFJoined: the interface is enslaved to its VRF, which is up.
 const AttachVRFJoined Step = "attach/vrf-joined"
@@ -25,7 +20,7 @@ type vrfPlan struct {
 	table uint32
 }
 
-func parseVRF(v *VRF) (*vrfPlan, error) {
+func parseVRF(v *plan.VRF) (*vrfPlan, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -11,23 +11,24 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
 
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
 // vrfSpec attaches with the VRF blue (table 1001) and routes inside it: the
 // default route and an IPv6 route in the VRF table, one route left in main.
-func vrfSpec(ref LinkRef, target Target) AttachSpec {
-	return AttachSpec{
-		Link:      ref,
+func vrfSpec(ref plan.HostLink, target plan.Interface) plan.Device {
+	return plan.Device{
+		Host:      ref,
 		Target:    target,
 		Addresses: []string{"192.0.2.10/24", "2001:db8:1::10/64"},
-		Routes: []Route{
+		Routes: []plan.Route{
 			{Destination: "0.0.0.0/0", Gateway: "192.0.2.1", Table: 1001},
 			{Destination: "2001:db8:2::/64", Gateway: "2001:db8:1::1", Table: 1001},
 			{Destination: "198.51.100.0/24"},
 		},
-		VRF:   &VRF{Name: "blue", Table: 1001},
-		Rules: []Rule{{Priority: intPtr(100), From: "203.0.113.0/24", Table: 1001}},
+		VRF:   &plan.VRF{Name: "blue", Table: 1001},
+		Rules: []plan.Rule{{Priority: intPtr(100), From: "203.0.113.0/24", Table: 1001}},
 	}
 }
 
@@ -86,18 +87,20 @@ func requireVRF(t *testing.T, h *netlink.Handle, name string, want vrfState) {
 func TestVM_VRFAttachDetach_InterfaceJoinsVRFAndLeavesIt(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		vlan *VLAN
+		vlan *plan.VLAN
 	}{
 		{name: "passthrough dummy"},
-		{name: "VLAN sub-interface of a dummy", vlan: &VLAN{ID: 100}},
+		{name: "VLAN sub-interface of a dummy", vlan: &plan.VLAN{ID: 100}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb := newVMTestbed(t)
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:40:01", MTU: 1500, Up: true}
 			addDummyNIC(t, tb, nic)
-			ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-			spec := vrfSpec(ref, Target{Name: "net1", MTU: 1400})
-			spec.VLAN = tc.vlan
+			ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+			spec := vrfSpec(ref, plan.Interface{Name: "net1", MTU: 1400})
+			if tc.vlan != nil {
+				spec.Mode, spec.VLAN = plan.ModeVLAN, tc.vlan
+			}
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
@@ -130,16 +133,16 @@ func TestVM_VRFAttachDetach_InterfaceJoinsVRFAndLeavesIt(t *testing.T) {
 // the last of them.
 func TestVM_VRFDetach_KeepsVRFWhileAnotherInterfaceUsesIt(t *testing.T) {
 	tb := newVMTestbed(t)
-	var specs []AttachSpec
-	var origs []Original
+	var specs []plan.Device
+	var origs []plan.Original
 	for i, name := range []string{"nic0", "nic1"} {
 		nic := netnstest.NIC{Name: name, MAC: "02:00:00:00:41:0" + string(rune('1'+i)), MTU: 1500, Up: true}
 		addDummyNIC(t, tb, nic)
-		ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-		spec := AttachSpec{
-			Link: ref, Target: Target{Name: "net" + string(rune('1'+i))},
+		ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+		spec := plan.Device{
+			Host: ref, Target: plan.Interface{Name: "net" + string(rune('1'+i))},
 			Addresses: []string{"192.0.2." + string(rune('1'+i)) + "/32"},
-			VRF:       &VRF{Name: "blue", Table: 1001},
+			VRF:       &plan.VRF{Name: "blue", Table: 1001},
 		}
 		orig, err := tb.host.Snapshot(ref)
 		if err != nil {
@@ -175,8 +178,8 @@ func TestVM_VRFAttach_ConvergesAfterCrashAtEachStep(t *testing.T) {
 			}))
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:42:01", MTU: 1500}
 			addDummyNIC(t, tb, nic)
-			ref := LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}
-			spec := vrfSpec(ref, Target{Name: "net1"})
+			ref := plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}
+			spec := vrfSpec(ref, plan.Interface{Name: "net1"})
 			orig, err := tb.host.Snapshot(ref)
 			if err != nil {
 				t.Fatalf("Snapshot: %v", err)
@@ -224,7 +227,7 @@ func TestVM_VRFAttach_RefusesVRFNameHeldByAnotherDevice(t *testing.T) {
 			nic := netnstest.NIC{Name: "nic0", MAC: "02:00:00:00:43:01", MTU: 1500}
 			addDummyNIC(t, tb, nic)
 			tc.holder(t, tb.Pod)
-			spec := vrfSpec(LinkRef{Name: nic.Name, HardwareAddr: nic.MAC}, Target{Name: "net1"})
+			spec := vrfSpec(plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC}, plan.Interface{Name: "net1"})
 
 			err := tb.host.Attach(context.Background(), spec, tb.PodPath)
 			netnstest.RequireErrorContains(t, err, "net1", "VRF blue (table 1001)", tc.want, "choose another VRF name or table")

@@ -119,9 +119,24 @@ func (p *Plugin) snapshot(c plan.Claim, sandboxID, nsPath string) (*plan.Attachm
 		if err != nil {
 			return nil, fmt.Errorf("device %s: reading its state before attach: %w", d.Device, err)
 		}
-		att.Originals = append(att.Originals, toPlanOriginal(orig))
+		att.Originals = append(att.Originals, orig)
 	}
 	return att, nil
+}
+
+// snapshotDevice reads a device's state before attach and, for a VF with settings to
+// make on its PF, the PF's entry for it: both are persisted before anything changes.
+func (p *Plugin) snapshotDevice(d plan.Device) (plan.Original, error) {
+	orig, err := p.cfg.Host.Snapshot(d.Host)
+	if err != nil || d.VF == nil {
+		return orig, err
+	}
+	vf, err := p.cfg.Host.SnapshotVF(*d.VF)
+	if err != nil {
+		return plan.Original{}, fmt.Errorf("reading VF %d's settings on PF %s: %w", d.VF.Index, d.VF.PFName, err)
+	}
+	orig.VF = &vf
+	return orig, nil
 }
 
 func (p *Plugin) attachDevices(ctx context.Context, c plan.Claim, nsPath string) error {
@@ -129,7 +144,7 @@ func (p *Plugin) attachDevices(ctx context.Context, c plan.Claim, nsPath string)
 		if !d.UsesNetdev() {
 			continue // a vfio-pci device reaches the pod through CDI, not the netns
 		}
-		if err := p.cfg.Host.Attach(ctx, attachSpec(d), nsPath); err != nil {
+		if err := p.cfg.Host.Attach(ctx, d, nsPath); err != nil {
 			return fmt.Errorf("device %s: %w", d.Device, err)
 		}
 	}

@@ -74,7 +74,7 @@ func (p *Plugin) detachClaim(ctx context.Context, c plan.Claim) error {
 		if !d.UsesNetdev() {
 			continue // nothing moved; unprepare restores a rebound driver
 		}
-		err := p.cfg.Host.Detach(ctx, attachSpec(d), toNetdevOriginal(c.Attachment.Originals[i]), c.Attachment.NetnsPath)
+		err := p.cfg.Host.Detach(ctx, d, c.Attachment.Originals[i], c.Attachment.NetnsPath)
 		switch {
 		case errors.Is(err, netdev.ErrDeviceGone):
 			// A virtual device (veth, macvlan) dies with its netns: nothing is left to restore.

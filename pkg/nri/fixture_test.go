@@ -188,7 +188,7 @@ func testDevice(i int) (netnstest.NIC, plan.Device) {
 		Request: fmt.Sprintf("nic-%d", i),
 		Pool:    poolName,
 		Device:  nic.Name,
-		Host:    plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC, MTU: nic.MTU},
+		Host:    plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC},
 		Target:  plan.Interface{Name: fmt.Sprintf("net%d", i+1), MTU: 1400},
 		Addresses: []string{
 			fmt.Sprintf("10.%d.0.10/24", i+1),
@@ -248,7 +248,7 @@ func wantReady(nic netnstest.NIC, d plan.Device) deviceStatus {
 func newClaim(name, podUID string, devices ...plan.Device) plan.Claim {
 	return plan.Claim{
 		UID: "uid-" + name, Namespace: claimNs, Name: name,
-		PodUID: podUID, PodName: "pod-" + podUID, PodNamespace: claimNs,
+		PodUID:  podUID,
 		Devices: devices,
 	}
 }
@@ -339,12 +339,7 @@ func (f *fixture) requireNode(want nodeSnapshot) {
 
 // originalOf is the Original the plugin must persist for nic, read from the node.
 func (f *fixture) originalOf(nic netnstest.NIC) plan.Original {
-	f.t.Helper()
-	link, err := f.Node.LinkByName(nic.Name)
-	if err != nil {
-		f.t.Fatalf("looking up %s: %v", nic.Name, err)
-	}
-	return plan.Original{Name: nic.Name, Index: link.Attrs().Index, MTU: nic.MTU, HardwareAddr: nic.MAC, Up: nic.Up}
+	return plan.Original{Name: nic.Name, MTU: nic.MTU, HardwareAddr: nic.MAC, Up: nic.Up}
 }
 
 // requireAttachment checks the claim's Attachment in the running plugin's store

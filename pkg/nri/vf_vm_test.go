@@ -95,7 +95,7 @@ func TestVM_VFOriginalSurvivesAPluginCrashAfterTheMove(t *testing.T) {
 	}
 	dev := plan.Device{
 		Request: "vf", Pool: poolName, Device: "vfnri0",
-		Host:   plan.HostLink{Name: "vfnri0", HardwareAddr: mac.String(), MTU: 1500},
+		Host:   plan.HostLink{Name: "vfnri0", HardwareAddr: mac.String()},
 		Target: plan.Interface{Name: "net1", HardwareAddr: "02:00:00:00:21:02"},
 		VF: &plan.VFPlan{PFName: pf.IfName, Index: 1, Settings: plan.VFSettings{
 			MAC: "02:00:00:00:21:02", VLAN: &plan.VLAN{ID: 10, QoS: 1, Protocol: "802.1ad"},

@@ -8,7 +8,10 @@
 // a restarted plugin can still restore a device exactly.
 package plan
 
-// Version is bumped when a Plan's persisted form changes incompatibly.
+// Version is bumped when a Plan's persisted form changes incompatibly. Dropping a field is
+// compatible: decoding ignores fields it does not know, so a checkpoint that still has
+// fields this build removed (podName, podNamespace, host.mtu, originals[].index: nothing
+// read them) loads unchanged, and an older build reads their absence as empty.
 const Version = "v1"
 
 // Claim is everything prepare decided for one ResourceClaim on this node.
@@ -18,9 +21,6 @@ type Claim struct {
 	Name      string `json:"name"`
 	// PodUID is the one pod the claim is reserved for; attach matches sandboxes by it.
 	PodUID string `json:"podUID"`
-	// PodName and PodNamespace are for messages and events only.
-	PodName      string `json:"podName,omitempty"`
-	PodNamespace string `json:"podNamespace,omitempty"`
 	// Devices in allocation order.
 	Devices []Device `json:"devices"`
 	// CDIDeviceIDs returned to kubelet (fully qualified, vendor/class=name).
@@ -71,12 +71,19 @@ const (
 	ModeVLAN        = "vlan"
 )
 
-// VLAN is a VLAN tag. Protocol is "802.1Q" or "802.1ad"; QoS the 802.1p priority.
+// VLAN is a VLAN tag: the ID, the 802.1p priority (QoS) and the protocol, VLANProtocol8021Q
+// (also when empty) or VLANProtocol8021AD, as the API spells them.
 type VLAN struct {
 	ID       int    `json:"id"`
 	QoS      int    `json:"qos,omitempty"`
 	Protocol string `json:"protocol,omitempty"`
 }
+
+// VLAN protocols.
+const (
+	VLANProtocol8021Q  = "802.1Q"
+	VLANProtocol8021AD = "802.1ad"
+)
 
 // VRF is a VRF device in the pod's netns and its routing table.
 type VRF struct {
@@ -100,7 +107,20 @@ type HostLink struct {
 	Name         string `json:"name"`
 	PCIAddress   string `json:"pciAddress,omitempty"`
 	HardwareAddr string `json:"hardwareAddr,omitempty"`
-	MTU          int    `json:"mtu,omitempty"`
+}
+
+// String names the link in messages by the most human-friendly field set.
+func (l HostLink) String() string {
+	switch {
+	case l.Name != "":
+		return l.Name
+	case l.PCIAddress != "":
+		return "pci/" + l.PCIAddress
+	case l.HardwareAddr != "":
+		return "mac/" + l.HardwareAddr
+	default:
+		return "<unnamed device>"
+	}
 }
 
 // Interface is the interface as the pod sees it. Zero MTU or empty MAC mean "keep the
@@ -132,7 +152,6 @@ type Attachment struct {
 // if it was down (a VLAN cannot go up on a down parent) and detach restores Up.
 type Original struct {
 	Name         string `json:"name"`
-	Index        int    `json:"index"`
 	MTU          int    `json:"mtu"`
 	HardwareAddr string `json:"hardwareAddr"`
 	Up           bool   `json:"up"`

@@ -14,6 +14,11 @@ type VFPlan struct {
 	Settings VFSettings `json:"settings"`
 }
 
+// PF identifies the VF's PF on the host.
+func (v VFPlan) PF() HostLink {
+	return HostLink{Name: v.PFName, PCIAddress: v.PFPCIAddress}
+}
+
 // VFSettings are a PF's settings for one of its VFs. Nil or empty fields are left alone.
 type VFSettings struct {
 	// MAC is the administrative MAC the PF assigns to (and, with spoof checking, enforces

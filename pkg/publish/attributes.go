@@ -1,6 +1,7 @@
 // Package publish turns discovered devices (pkg/inventory) into the resource.k8s.io/v1
 // ResourceSlices a node publishes: one pool named after the node, split into slices the API
-// accepts, each device described by attributes and a bandwidth capacity.
+// accepts, each device described by attributes and a bandwidth capacity. A Publisher
+// rediscovers the node periodically and republishes only when something changed.
 package publish
 
 import (

@@ -9,7 +9,6 @@ import (
 	"k8s.io/dynamic-resource-allocation/resourceslice"
 
 	"github.com/netclaim/netclaim/pkg/checkpoint"
-	"github.com/netclaim/netclaim/pkg/driver"
 	"github.com/netclaim/netclaim/pkg/inventory"
 	"github.com/netclaim/netclaim/pkg/inventory/fakesys"
 	"github.com/netclaim/netclaim/pkg/publish"
@@ -38,11 +37,13 @@ func writeDenseHost(tb testing.TB) string {
 	return root
 }
 
-// scanner does what the plugin's publisher does on every (re)scan: discover, merge with
-// the devices claims hold (driver.Inventory), describe as ResourceSlices.
+// scanner does what the plugin's publisher (publish.Publisher) does on a scan that found a
+// change: discover, merge with the devices claims hold (inventory.View), describe as
+// ResourceSlices. It describes every scan, even an unchanged one the publisher would skip:
+// the full cost is what is measured.
 type scanner struct {
-	root      string
-	inventory *driver.Inventory
+	root string
+	view *inventory.View
 }
 
 func newScanner(tb testing.TB, root string) *scanner {
@@ -51,7 +52,7 @@ func newScanner(tb testing.TB, root string) *scanner {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &scanner{root: root, inventory: driver.NewInventory(store)}
+	return &scanner{root: root, view: inventory.NewView(store.DevicesInUse)}
 }
 
 func (s *scanner) scan(ctx context.Context) (resourceslice.DriverResources, int, error) {
@@ -59,7 +60,7 @@ func (s *scanner) scan(ctx context.Context) (resourceslice.DriverResources, int,
 	if err != nil {
 		return resourceslice.DriverResources{}, 0, err
 	}
-	published := s.inventory.Update(devices)
+	published := s.view.Update(devices)
 	res, err := publish.Resources(nodeName, published, s.root)
 	return res, len(published), err
 }

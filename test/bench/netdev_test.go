@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/netclaim/netclaim/pkg/netdev"
+	"github.com/netclaim/netclaim/pkg/plan"
 	"github.com/netclaim/netclaim/test/netnstest"
 )
 
@@ -14,8 +15,8 @@ import (
 // checkpoint writes that pkg/nri adds around it.
 type netdevPath struct {
 	host    *netdev.Host
-	spec    netdev.AttachSpec
-	orig    netdev.Original
+	spec    plan.Device
+	orig    plan.Original
 	podPath string
 }
 
@@ -32,17 +33,17 @@ func newNetdevPath(tb testing.TB, n *node, nic netnstest.NIC) *netdevPath {
 	})
 	return &netdevPath{
 		host: host, podPath: n.PodPath,
-		spec: netdev.AttachSpec{
-			Link:      netdev.LinkRef{Name: nic.Name, HardwareAddr: nic.MAC},
-			Target:    netdev.Target{Name: podIfName, MTU: podMTU},
+		spec: plan.Device{
+			Host:      plan.HostLink{Name: nic.Name, HardwareAddr: nic.MAC},
+			Target:    plan.Interface{Name: podIfName, MTU: podMTU},
 			Addresses: []string{podAddr4, podAddr6},
-			Routes:    []netdev.Route{{Destination: routeDst, Gateway: routeGW}},
+			Routes:    []plan.Route{{Destination: routeDst, Gateway: routeGW}},
 		},
 	}
 }
 
 func (p *netdevPath) attach(int) error {
-	orig, err := p.host.Snapshot(p.spec.Link)
+	orig, err := p.host.Snapshot(p.spec.Host)
 	if err != nil {
 		return err
 	}

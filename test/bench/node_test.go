@@ -57,8 +57,8 @@ func (n *node) addNIC(name string, i int) netnstest.NIC {
 }
 
 // checkAttached compares the pod with podState. IPv6 duplicate address detection is
-// normalised away: netclaim and the floor add the address with IFA_F_NODAD (the plan's
-// address is already unique), the CNI plugins let the kernel run DAD, and either way the
+// normalised away: netclaim and the floor add the address with IFA_F_NODAD (see
+// pkg/netdev/ipconfig.go for why and at what risk), the CNI plugins let the kernel run DAD, and either way the
 // address is configured; latency is what this benchmark compares.
 func (n *node) checkAttached(nic netnstest.NIC) error {
 	got := n.State(n.Pod, podIfName)

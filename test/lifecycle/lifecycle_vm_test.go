@@ -41,7 +41,8 @@ type vmNode struct {
 	vfs      []vmtest.VF
 	stateDir string
 	cdiDir   string
-	inv      *driver.Inventory
+	inv      *inventory.View
+	pub      *publish.Publisher
 	drv      *driver.Driver
 	nri      *nri.Plugin
 	// hostNL and reads are for the test's read-backs only.
@@ -89,11 +90,12 @@ func newVMNode(t *testing.T, numVFs int) *vmNode {
 			t.Errorf("closing host: %v", err)
 		}
 	})
-	n.inv = driver.NewInventory(store)
+	n.inv = inventory.NewView(store.DevicesInUse)
+	n.pub = publish.NewPublisher(nodeName, inventory.Options{HostRoot: "/"}, n.inv)
 	n.nri = nri.New(nri.Config{Checkpoint: store, Host: host})
 	n.drv, err = driver.New(driver.Config{
 		DriverName: driverName, NodeName: nodeName, Checkpoint: store, CDIDir: n.cdiDir,
-		Devices: n.inv.Lookup, Detacher: n.nri, Netdevs: n.nri, HostRoot: "/",
+		Devices: n.inv.Lookup, Detacher: n.nri, Netdevs: host, HostRoot: "/",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -126,20 +128,15 @@ func ignoreRouterAdvertisements(t *testing.T) {
 
 func (n *vmNode) checkpointPath() string { return n.stateDir + "/checkpoint.json" }
 
-// rescan is the plugin's publisher: discover, update the inventory, build the pool.
+// rescan runs the plugin's publisher and returns the devices of the node's pool by name.
 func (n *vmNode) rescan() map[string]resourceapi.Device {
 	n.t.Helper()
 	_, ctx := ktesting.NewTestContext(n.t)
-	scanned, err := inventory.Discover(ctx, inventory.Options{HostRoot: "/"})
-	if err != nil {
-		n.t.Fatalf("Discover on the VM: %v", err)
-	}
-	res, err := publish.Resources(nodeName, n.inv.Update(scanned), "/")
-	if err != nil {
-		n.t.Fatalf("publish.Resources: %v", err)
+	if _, err := n.pub.Rescan(ctx); err != nil {
+		n.t.Fatalf("rescanning the VM: %v", err)
 	}
 	published := map[string]resourceapi.Device{}
-	for _, slice := range res.Pools[nodeName].Slices {
+	for _, slice := range n.pub.Resources().Pools[nodeName].Slices {
 		for _, d := range slice.Devices {
 			published[d.Name] = d
 		}

@@ -114,3 +114,34 @@ func TestConfigDoc_ImplementedColumnMatchesUnsupportedFields(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigDoc_FullExampleIsTestdataFull keeps the reference's example of every field and
+// the fixture the decoding, merging and validation tests use the same.
+func TestConfigDoc_FullExampleIsTestdataFull(t *testing.T) {
+	doc := mustRead(configDoc)
+	_, after, ok := strings.Cut(doc, "## Full example")
+	if !ok {
+		t.Fatalf("%s has no Full example section", configDoc)
+	}
+	_, block, ok := strings.Cut(after, "```yaml\n")
+	if !ok {
+		t.Fatalf("%s: Full example has no yaml block", configDoc)
+	}
+	block, _, _ = strings.Cut(block, "```")
+	if diff := cmp.Diff(mustRead("testdata/full.yaml"), block); diff != "" {
+		t.Errorf("Full example (-testdata/full.yaml +%s):\n%s", configDoc, diff)
+	}
+	// It sets every field: each object's fields, and each list as a whole.
+	var want []string
+	all := jsonFieldPaths(reflect.TypeFor[NetworkConfig](), "")
+	for _, p := range all {
+		isObject := slices.ContainsFunc(all, func(q string) bool { return strings.HasPrefix(q, p+".") })
+		if !isObject && !strings.Contains(p, "[]") && p != "apiVersion" && p != "kind" {
+			want = append(want, p)
+		}
+	}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, decodeBody(t, trimHeader(block)).setFields()); diff != "" {
+		t.Errorf("fields the Full example sets (-every field +set):\n%s", diff)
+	}
+}

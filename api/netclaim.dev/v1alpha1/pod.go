@@ -7,13 +7,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// PodInterface is one interface netclaim gives a pod: the claim and device it comes from,
-// and its name in the pod ("" while the config leaves the name to the default).
+// PodInterface is one interface netclaim gives a pod: the claim and request it comes
+// from, and its name in the pod ("" while the config leaves the name to the default).
 type PodInterface struct {
-	// Claim is the ResourceClaim as namespace/name.
+	// Claim is the ResourceClaim as namespace/name (offline: the claim or template as named
+	// in its file).
 	Claim string
-	// Device is the allocated device, as pool/device or device.
-	Device string
+	// Request is the claim's request (the parent of a subrequest).
+	Request string
 	// Name is interface.name of the merged config, or "" for the default.
 	Name string
 }
@@ -58,13 +59,16 @@ func AssignInterfaceNames(ifaces []PodInterface, taken ...string) []PodInterface
 }
 
 // ValidatePodInterfaces rejects two interfaces of one pod with the same name, wherever
-// they come from (two devices of one claim, or two claims). Each error's path names the
-// later claim and device; its message names the earlier one. Empty names are skipped:
+// they come from (two devices of one request, two requests, or two claims). It returns
+// one entry per interface: nil, or the error of an interface whose name an earlier one
+// takes, with a path relative to its config (interface.name) and a message naming the
+// earlier one's claim and request; the caller prefixes the later one's (prepare its
+// device, netclaimctl its object and request). Empty names are skipped:
 // AssignInterfaceNames never produces a clash.
-func ValidatePodInterfaces(ifaces []PodInterface) field.ErrorList {
-	var errs field.ErrorList
+func ValidatePodInterfaces(ifaces []PodInterface) []*field.Error {
+	errs := make([]*field.Error, len(ifaces))
 	first := map[string]PodInterface{}
-	for _, iface := range ifaces {
+	for i, iface := range ifaces {
 		if iface.Name == "" {
 			continue
 		}
@@ -73,11 +77,10 @@ func ValidatePodInterfaces(ifaces []PodInterface) field.ErrorList {
 			first[iface.Name] = iface
 			continue
 		}
-		path := field.NewPath("claims").Key(iface.Claim).Child("devices").Key(iface.Device).Child("interface", "name")
-		e := field.Duplicate(path, iface.Name)
-		e.Detail = fmt.Sprintf("claim %s device %s already names its interface %s in this pod; set a different interface.name in one of the two configs",
-			prev.Claim, prev.Device, iface.Name)
-		errs = append(errs, e)
+		e := field.Duplicate(field.NewPath("interface", "name"), iface.Name)
+		e.Detail = fmt.Sprintf("claim %s request %s already names its interface %s in this pod; set a different interface.name in one of the two configs",
+			prev.Claim, prev.Request, iface.Name)
+		errs[i] = e
 	}
 	return errs
 }

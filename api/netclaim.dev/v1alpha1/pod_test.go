@@ -32,21 +32,23 @@ func TestAssignInterfaceNames_FillsInRequestOrderSkippingExplicitNames(t *testin
 		t.Run(tc.name, func(t *testing.T) {
 			var in []PodInterface
 			for i, n := range tc.names {
-				in = append(in, PodInterface{Claim: "ns/c", Device: string(rune('a' + i)), Name: n})
+				in = append(in, PodInterface{Claim: "ns/c", Request: string(rune('a' + i)), Name: n})
 			}
 			out := AssignInterfaceNames(in, tc.taken...)
 			var got []string
 			for i, iface := range out {
 				got = append(got, iface.Name)
-				if iface.Claim != in[i].Claim || iface.Device != in[i].Device {
+				if iface.Claim != in[i].Claim || iface.Request != in[i].Request {
 					t.Errorf("interface %d moved: %+v became %+v", i, in[i], iface)
 				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("names (-want +got):\n%s", diff)
 			}
-			if errs := ValidatePodInterfaces(out); len(errs) != 0 {
-				t.Errorf("assigned names clash: %v", errs)
+			for i, e := range ValidatePodInterfaces(out) {
+				if e != nil {
+					t.Errorf("assigned name %d clashes: %v", i, e)
+				}
 			}
 			for i, n := range tc.names {
 				if in[i].Name != n {
@@ -59,54 +61,108 @@ func TestAssignInterfaceNames_FillsInRequestOrderSkippingExplicitNames(t *testin
 
 func TestValidatePodInterfaces_RejectsDuplicateNamesNamingBothOwners(t *testing.T) {
 	cases := []struct {
-		name      string
-		ifaces    []PodInterface
-		wantField []string
-		wantText  []string
+		name   string
+		ifaces []PodInterface
+		// want is each interface's error message, "" for none.
+		want []string
 	}{
 		{
 			name: "two claims",
 			ifaces: []PodInterface{
-				{Claim: "ns/a", Device: "node1/pci-0000-3b-02-1", Name: "data"},
-				{Claim: "ns/b", Device: "node1/pci-0000-3b-02-2", Name: "data"},
+				{Claim: "ns/a", Request: "data", Name: "data"},
+				{Claim: "ns/b", Request: "sig", Name: "data"},
 			},
-			wantField: []string{"claims[ns/b].devices[node1/pci-0000-3b-02-2].interface.name"},
-			wantText:  []string{`"data"`, "claim ns/a device node1/pci-0000-3b-02-1"},
+			want: []string{"", `interface.name: Duplicate value: "data": claim ns/a request data already names its interface data in this pod; ` +
+				"set a different interface.name in one of the two configs"},
 		},
 		{
-			name: "two devices of one claim, third one too",
+			name: "two devices of one request, a third claim too",
 			ifaces: []PodInterface{
-				{Claim: "ns/a", Device: "d1", Name: "net1"},
-				{Claim: "ns/a", Device: "d2", Name: "net1"},
-				{Claim: "ns/c", Device: "d3", Name: "net1"},
+				{Claim: "ns/a", Request: "r", Name: "net1"},
+				{Claim: "ns/a", Request: "r", Name: "net1"},
+				{Claim: "ns/c", Request: "s", Name: "net1"},
 			},
-			wantField: []string{"claims[ns/a].devices[d2].interface.name", "claims[ns/c].devices[d3].interface.name"},
-			wantText:  []string{"claim ns/a device d1"},
+			want: []string{"",
+				`interface.name: Duplicate value: "net1": claim ns/a request r already names its interface net1 in this pod; set a different interface.name in one of the two configs`,
+				`interface.name: Duplicate value: "net1": claim ns/a request r already names its interface net1 in this pod; set a different interface.name in one of the two configs`},
 		},
 		{
 			name: "unique and unnamed interfaces pass",
 			ifaces: []PodInterface{
-				{Claim: "ns/a", Device: "d1", Name: "net1"},
-				{Claim: "ns/a", Device: "d2", Name: ""},
-				{Claim: "ns/b", Device: "d3", Name: ""},
-				{Claim: "ns/b", Device: "d4", Name: "net2"},
+				{Claim: "ns/a", Request: "a", Name: "net1"},
+				{Claim: "ns/a", Request: "b", Name: ""},
+				{Claim: "ns/b", Request: "c", Name: ""},
+				{Claim: "ns/b", Request: "d", Name: "net2"},
 			},
+			want: []string{"", "", "", ""},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := ValidatePodInterfaces(tc.ifaces)
 			var got []string
-			for _, e := range errs {
-				got = append(got, e.Field)
-				for _, text := range tc.wantText {
-					if !strings.Contains(e.Error(), text) {
-						t.Errorf("message %q does not contain %q", e.Error(), text)
-					}
+			for _, e := range ValidatePodInterfaces(tc.ifaces) {
+				msg := ""
+				if e != nil {
+					msg = e.Error()
 				}
+				got = append(got, msg)
 			}
-			if diff := cmp.Diff(tc.wantField, got); diff != "" {
-				t.Errorf("fields (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestValidateClaimInterfaces_FindsClashesAfterDefaultsAcrossRequests(t *testing.T) {
+	named := func(name string) *NetworkConfig {
+		return &NetworkConfig{Interface: &InterfaceConfig{Name: &name}}
+	}
+	vfio := &NetworkConfig{SRIOV: &SRIOVConfig{Driver: DriverVFIOPCI}}
+	cases := []struct {
+		name     string
+		requests []ClaimRequest
+		// want lists request: message for each error.
+		want []string
+	}{
+		{
+			name:     "one config for all requests names them all alike",
+			requests: []ClaimRequest{{Name: "a", Count: 1, Config: named("data0")}, {Name: "b", Count: 1, Config: named("data0")}},
+			want:     []string{`b: interface.name: Duplicate value: "data0": claim ns/c request a already names its interface data0 in this pod`},
+		},
+		{
+			name:     "a named request of two devices",
+			requests: []ClaimRequest{{Name: "a", Count: 2, Config: named("data0")}},
+			want:     []string{`a: interface.name: Duplicate value: "data0": claim ns/c request a already names`},
+		},
+		{
+			name:     "an explicit default name shifts the defaults instead of clashing",
+			requests: []ClaimRequest{{Name: "a", Count: 2}, {Name: "b", Count: 1, Config: named("net1")}},
+		},
+		{
+			name:     "vfio-pci requests get no name",
+			requests: []ClaimRequest{{Name: "a", Count: 2, Config: vfio}, {Name: "b", Count: 1, Config: named("dpdk")}},
+		},
+		{
+			name: "alternatives of one request never meet, but each meets the other requests",
+			requests: []ClaimRequest{
+				{Name: "port/fast", Count: 1, Config: named("data0")}, {Name: "port/slow", Count: 1, Config: named("data0")},
+				{Name: "ctrl", Count: 1, Config: named("ctrl0")},
+				{Name: "other/x", Count: 1, Config: named("ctrl1")}, {Name: "other/y", Count: 1, Config: named("data0")},
+			},
+			want: []string{`other/y: interface.name: Duplicate value: "data0": claim ns/c request port already names`},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := ValidateClaimInterfaces("ns/c", tc.requests)
+			if len(errs) != len(tc.want) {
+				t.Fatalf("got %d errors, want %d: %v", len(errs), len(tc.want), errs)
+			}
+			for i, e := range errs {
+				if got := e.Request + ": " + e.Err.Error(); !strings.HasPrefix(got, tc.want[i]) {
+					t.Errorf("error %d = %q, want it to start with %q", i, got, tc.want[i])
+				}
 			}
 		})
 	}

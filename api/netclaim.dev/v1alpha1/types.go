@@ -6,11 +6,11 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // Pointers mark optional values whose zero is itself meaningful (an MTU of 0 is an error,
 // not "unset").
 //
-// This version decodes and validates every field but implements only the passthrough and
-// vlan interface modes with name, MTU, MAC, VLAN, static addresses, routes, rules and VRF.
-// Setting interface.mode to macvlan or ipvlan, or setting ipam, makes the driver
-// refuse to prepare the device with a "not implemented yet in this version" error (see
-// UnsupportedFields), rather than hand the pod a half-configured interface.
+// This version decodes every field but implements only the passthrough and vlan interface
+// modes with name, MTU, MAC, VLAN, static addresses, routes, rules, VRF and SR-IOV VF
+// settings. Validate refuses interface.mode macvlan or ipvlan, and ipam, with a "not
+// implemented yet in this version" error (see UnsupportedFields), so the driver never
+// hands the pod a half-configured interface and `netclaimctl validate` says so offline.
 type NetworkConfig struct {
 	metav1.TypeMeta `json:",inline"`
 
@@ -31,8 +31,9 @@ type NetworkConfig struct {
 	Rules []RuleConfig `json:"rules,omitempty"`
 	// VRF enslaves the interface to a VRF device created in the pod's network namespace.
 	VRF *VRFConfig `json:"vrf,omitempty"`
-	// SRIOV are virtual-function settings applied on the PF before the VF moves, and
-	// restored when it comes back, and the VF's driver (vfio-pci for DPDK). Only for VFs.
+	// SRIOV are virtual-function settings the PF applies to the VF, restored when the pod
+	// stops, and the driver the pod gets the VF with (vfio-pci for DPDK). The settings are
+	// refused at prepare on a NIC or PF; see SRIOVConfig.Driver for the driver.
 	SRIOV *SRIOVConfig `json:"sriov,omitempty"`
 }
 
@@ -58,9 +59,9 @@ var InterfaceModes = []InterfaceMode{ModePassthrough, ModeMacvlan, ModeIPvlan, M
 
 // InterfaceConfig is the netdev as the pod sees it.
 type InterfaceConfig struct {
-	// Name inside the pod. When omitted, the driver assigns net1, net2, ... in request
-	// order, skipping names other interfaces of the pod take explicitly
-	// (see AssignInterfaceNames).
+	// Name inside the pod, unique among all interfaces the pod gets from all its claims.
+	// When omitted, the driver assigns net1, net2, ... in request order, skipping names
+	// other interfaces of the pod take explicitly (see AssignInterfaceNames).
 	Name *string `json:"name,omitempty"`
 	// MTU inside the pod; at least 68, at most 65535 and at most the parent device's MTU.
 	// Omitted: the device keeps its MTU.
@@ -167,12 +168,16 @@ type SRIOVConfig struct {
 	MaxTxRateMbps *int32 `json:"maxTxRateMbps,omitempty"`
 	// LinkState is auto, enable or disable; omitted leaves the VF's link state alone.
 	LinkState LinkState `json:"linkState,omitempty"`
-	// Driver is the kernel driver the pod gets the VF with: vfio-pci hands it over for
-	// userspace drivers (DPDK) instead of as a netdev; the VF's current driver, or
-	// omitting the field, keeps it as it is. Prepare binds the VF to vfio-pci through
-	// sysfs (recording its driver first) and unprepare binds it back. A VF on vfio-pci
-	// has no netdev, so every field that configures one (interface, addresses, routes,
-	// rules, vrf, vlan and the other sriov settings) is refused with it; a device that
-	// is on vfio-pci already is handed over the same way without any of this.
+	// Driver is the kernel driver the pod gets the device with. vfio-pci hands a VF over
+	// for a userspace driver (DPDK) instead of as a netdev: prepare records the VF's
+	// driver and netdev, binds it to vfio-pci through sysfs, and unprepare binds it back
+	// and restores the netdev. The device's current driver, or omitting the field, keeps
+	// it as it is; prepare refuses any other driver, and vfio-pci on a NIC or PF unless it
+	// is on vfio-pci already. A device on vfio-pci already is handed over the same way,
+	// with nothing to rebind. Such a device has no netdev, so with vfio-pci Validate
+	// refuses every field that configures one (interface.name, mtu and a mode other than
+	// passthrough, addresses, ipam, routes, rules, vrf); what the PF sets for its VF
+	// (vlan, interface.mac and the other sriov fields) stays allowed, on a VF whose PF
+	// has a netdev.
 	Driver string `json:"driver,omitempty"`
 }

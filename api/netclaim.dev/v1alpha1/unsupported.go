@@ -11,17 +11,10 @@ import (
 // further checks that the mode suits the allocated device (vlan: a NIC or PF, not a VF).
 var ImplementedInterfaceModes = []InterfaceMode{ModePassthrough, ModeVLAN}
 
-func joinModes(modes []InterfaceMode) string {
-	s := make([]string, len(modes))
-	for i, m := range modes {
-		s[i] = string(m)
-	}
-	return strings.Join(s, " and ")
-}
-
-// UnsupportedFields returns the paths of the fields c sets that this version decodes and
-// validates but does not implement yet: interface.mode macvlan or ipvlan, and ipam. The driver refuses to prepare a device whose merged config
-// sets any of them, rather than give the pod an interface configured only in part.
+// UnsupportedFields returns the paths of the fields c sets that this version decodes but
+// does not implement yet: interface.mode macvlan or ipvlan, and ipam. Validate refuses a
+// config that sets any of them, rather than let the driver give the pod an interface
+// configured only in part.
 func (c *NetworkConfig) UnsupportedFields() []string {
 	var paths []string
 	for _, p := range c.unsupportedPaths() {
@@ -30,13 +23,14 @@ func (c *NetworkConfig) UnsupportedFields() []string {
 	return paths
 }
 
-// ValidateImplemented reports each of UnsupportedFields as an error that says what to do.
-func (c *NetworkConfig) ValidateImplemented() field.ErrorList {
+// validateImplemented reports each of UnsupportedFields as an error that says what to do.
+func (c *NetworkConfig) validateImplemented() field.ErrorList {
 	var errs field.ErrorList
 	for _, p := range c.unsupportedPaths() {
-		detail := "not implemented yet in this version: remove it"
+		detail := "not implemented yet in this version: remove it from the DeviceClass or ResourceClaim config"
 		if p.String() == "interface.mode" {
-			detail = "not implemented yet in this version: only " + joinModes(ImplementedInterfaceModes) + " are, so set one of them or omit the field (passthrough)"
+			detail = "not implemented yet in this version: only " + joinModes(ImplementedInterfaceModes) +
+				" are; set one of them in the DeviceClass or ResourceClaim config, or omit the field for passthrough"
 		}
 		errs = append(errs, field.Forbidden(p, detail))
 	}
@@ -45,11 +39,20 @@ func (c *NetworkConfig) ValidateImplemented() field.ErrorList {
 
 func (c *NetworkConfig) unsupportedPaths() []*field.Path {
 	var paths []*field.Path
-	if c.Interface != nil && c.Interface.Mode != "" && !slices.Contains(ImplementedInterfaceModes, c.Interface.Mode) {
+	// An unknown mode is validateInterface's to report, as not supported at all.
+	if c.Interface != nil && slices.Contains(InterfaceModes, c.Interface.Mode) && !slices.Contains(ImplementedInterfaceModes, c.Interface.Mode) {
 		paths = append(paths, field.NewPath("interface", "mode"))
 	}
 	if c.IPAM != nil {
 		paths = append(paths, field.NewPath("ipam"))
 	}
 	return paths
+}
+
+func joinModes(modes []InterfaceMode) string {
+	s := make([]string, len(modes))
+	for i, m := range modes {
+		s[i] = string(m)
+	}
+	return strings.Join(s, " and ")
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 func TestUnsupportedFields_ListsWhatThisVersionCannotDoYet(t *testing.T) {
@@ -30,27 +31,31 @@ func TestUnsupportedFields_ListsWhatThisVersionCannotDoYet(t *testing.T) {
 			if diff := cmp.Diff(tc.want, cfg.UnsupportedFields()); diff != "" {
 				t.Errorf("UnsupportedFields (-want +got):\n%s", diff)
 			}
-			errs := cfg.ValidateImplemented()
 			var got []string
-			for _, e := range errs {
+			for _, e := range cfg.Validate(ValidationContext{Partial: true}) {
+				if !strings.Contains(e.Error(), "not implemented yet") {
+					continue
+				}
 				got = append(got, e.Field)
-				if !strings.Contains(e.Error(), "not implemented yet in this version") {
-					t.Errorf("message %q does not say the field is not implemented yet", e.Error())
+				if e.Type != field.ErrorTypeForbidden || !strings.Contains(e.Error(), "not implemented yet in this version") {
+					t.Errorf("message %q does not forbid the field as not implemented yet in this version", e.Error())
 				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("ValidateImplemented fields (-want +got):\n%s", diff)
+				t.Errorf("fields Validate refuses as not implemented (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func TestValidateImplemented_NamesTheImplementedModes(t *testing.T) {
-	errs := decodeBody(t, `interface: {mode: macvlan}`).ValidateImplemented()
+func TestValidate_NotImplementedModeNamesTheImplementedModes(t *testing.T) {
+	errs := decodeBody(t, `interface: {mode: macvlan}`).Validate(ValidationContext{})
 	if len(errs) != 1 {
 		t.Fatalf("got %d errors, want 1: %v", len(errs), errs)
 	}
-	if want := "only passthrough and vlan are"; !strings.Contains(errs[0].Error(), want) {
-		t.Errorf("message %q does not contain %q", errs[0].Error(), want)
+	want := "interface.mode: Forbidden: not implemented yet in this version: only passthrough and vlan are; " +
+		"set one of them in the DeviceClass or ResourceClaim config, or omit the field for passthrough"
+	if diff := cmp.Diff(want, errs[0].Error()); diff != "" {
+		t.Errorf("message (-want +got):\n%s", diff)
 	}
 }

@@ -31,6 +31,7 @@ var (
 	required = field.ErrorTypeRequired
 	dup      = field.ErrorTypeDuplicate
 	unsup    = field.ErrorTypeNotSupported
+	forbid   = field.ErrorTypeForbidden
 )
 
 var validateRejects = []validateCase{
@@ -107,10 +108,10 @@ var validateRejects = []validateCase{
 	{name: "address duplicate v6 spelled differently", body: `addresses: ["2001:db8::10/64", "2001:DB8:0::10/64"]`, want: []wantErr{{dup, "addresses[1]", `"2001:DB8:0::10/64"`}}},
 
 	// ipam
-	{name: "ipam pool empty", body: `ipam: {pool: ""}`, want: []wantErr{{required, "ipam.pool", ""}}},
-	{name: "ipam pool missing", body: `ipam: {}`, want: []wantErr{{required, "ipam.pool", ""}}},
-	{name: "ipam pool not a DNS label", body: `ipam: {pool: Signalling_Net}`, want: []wantErr{{invalid, "ipam.pool", `"Signalling_Net"`}}},
-	{name: "ipam pool with dot", body: `ipam: {pool: a.b}`, want: []wantErr{{invalid, "ipam.pool", `"a.b"`}}},
+	{name: "ipam pool empty", body: `ipam: {pool: ""}`, want: []wantErr{{required, "ipam.pool", ""}, {forbid, "ipam", "not implemented yet"}}},
+	{name: "ipam pool missing", body: `ipam: {}`, want: []wantErr{{required, "ipam.pool", ""}, {forbid, "ipam", "not implemented yet"}}},
+	{name: "ipam pool not a DNS label", body: `ipam: {pool: Signalling_Net}`, want: []wantErr{{invalid, "ipam.pool", `"Signalling_Net"`}, {forbid, "ipam", "not implemented yet"}}},
+	{name: "ipam pool with dot", body: `ipam: {pool: a.b}`, want: []wantErr{{invalid, "ipam.pool", `"a.b"`}, {forbid, "ipam", "not implemented yet"}}},
 
 	// routes
 	{name: "route destination missing", body: "addresses: [192.0.2.10/24]\nroutes: [{gateway: 192.0.2.1}]", want: []wantErr{{required, "routes[0].destination", ""}}},
@@ -175,6 +176,34 @@ var validateRejects = []validateCase{
 	{name: "sriov driver with space", body: `sriov: {driver: "vfio pci"}`, want: []wantErr{{invalid, "sriov.driver", `"vfio pci"`}}},
 	{name: "sriov driver too long", body: "sriov: {driver: " + strings.Repeat("a", 65) + "}", want: []wantErr{{invalid, "sriov.driver", `"` + strings.Repeat("a", 65) + `"`}}},
 
+	// Fields this version decodes but does not implement yet.
+	{name: "mode macvlan not implemented", body: `interface: {mode: macvlan}`, want: []wantErr{{forbid, "interface.mode", "only passthrough and vlan are"}}},
+	{name: "mode ipvlan not implemented", body: `interface: {mode: ipvlan}`, want: []wantErr{{forbid, "interface.mode", "not implemented yet"}}},
+	{name: "ipam not implemented, gateway reachability skipped with it", body: "ipam: {pool: signalling}\nroutes: [{destination: 0.0.0.0/0, gateway: 192.0.2.1}]",
+		want: []wantErr{{forbid, "ipam", "not implemented yet"}}},
+	{name: "full example: ipam, and netdev fields with vfio-pci", ctx: ValidationContext{ParentMTU: 9000}, body: strings.TrimPrefix(mustRead("testdata/full.yaml"), header),
+		want: []wantErr{{forbid, "ipam", "not implemented yet"},
+			{forbid, "addresses", "vfio-pci"}, {forbid, "interface.mtu", "vfio-pci"}, {forbid, "interface.name", "vfio-pci"},
+			{forbid, "ipam.pool", "vfio-pci"}, {forbid, "routes", "vfio-pci"}, {forbid, "rules", "vfio-pci"},
+			{forbid, "vrf.name", "vfio-pci"}, {forbid, "vrf.table", "vfio-pci"}}},
+
+	// A device the pod gets through vfio-pci has no netdev to configure.
+	{name: "vfio-pci with addresses and routes", body: "sriov: {driver: vfio-pci}\naddresses: [192.0.2.10/24]\nroutes: [{destination: 198.51.100.0/24, gateway: 192.0.2.1}]",
+		want: []wantErr{{forbid, "addresses", "needs a network interface"}, {forbid, "routes", "has none"}}},
+	{name: "vfio-pci with mode vlan", body: "sriov: {driver: vfio-pci}\ninterface: {mode: vlan}\nvlan: {id: 10}",
+		want: []wantErr{{forbid, "interface.mode", "vfio-pci"}}},
+	{name: "vfio-pci with mtu, name, rules and vrf", body: "sriov: {driver: vfio-pci}\ninterface: {name: dpdk0, mtu: 1500}\nrules: [{from: 192.0.2.0/24, table: 10}]\nvrf: {name: red, table: 10}",
+		want: []wantErr{{forbid, "interface.mtu", ""}, {forbid, "interface.name", ""}, {forbid, "rules", ""}, {forbid, "vrf.name", ""}, {forbid, "vrf.table", ""}}},
+	{name: "device on vfio-pci already with a route", ctx: ValidationContext{OnVFIO: true}, body: `routes: [{destination: 198.51.100.0/24}]`,
+		want: []wantErr{{forbid, "routes", "bound to vfio-pci already"}}},
+	{name: "claim without its class: vfio-pci with addresses", ctx: ValidationContext{WithoutClass: true}, body: "sriov: {driver: vfio-pci}\naddresses: [192.0.2.10/24]",
+		want: []wantErr{{forbid, "addresses", "vfio-pci"}}},
+	{name: "claim without its class: gateway outside its own addresses", ctx: ValidationContext{WithoutClass: true},
+		body: "addresses: [203.0.113.10/24]\nroutes: [{destination: 0.0.0.0/0, gateway: 192.0.2.1}]",
+		want: []wantErr{{invalid, "routes[0].gateway", `"192.0.2.1"`}}},
+	{name: "claim without its class: small MTU with IPv6", ctx: ValidationContext{WithoutClass: true}, body: "interface: {mtu: 1200}\naddresses: [\"2001:db8::10/64\"]",
+		want: []wantErr{{invalid, "interface.mtu", "1200"}}},
+
 	// Every error is reported, not just the first.
 	{name: "several errors at once", ctx: ValidationContext{ParentMTU: 1500},
 		body: "interface: {name: eth0, mtu: 9000}\nvlan: {id: 5000}\naddresses: [nope]",
@@ -182,7 +211,6 @@ var validateRejects = []validateCase{
 }
 
 var validateAccepts = []validateCase{
-	{name: "full example", ctx: ValidationContext{ParentMTU: 9000}, body: strings.TrimPrefix(mustRead("testdata/full.yaml"), header)},
 	{name: "only apiVersion and kind", body: ""},
 	{name: "name 15 bytes", body: `interface: {name: abcdefghijklmno}`},
 	{name: "name with dash dot underscore", body: `interface: {name: net-1.data_x}`},
@@ -194,7 +222,6 @@ var validateAccepts = []validateCase{
 	{name: "mtu 1280 with IPv6", body: "interface: {mtu: 1280}\naddresses: [\"2001:db8::10/64\"]"},
 	{name: "mac dashes", body: `interface: {mac: "02-00-00-00-00-0A"}`},
 	{name: "mac locally administered", body: `interface: {mac: "fe:00:00:00:00:01"}`},
-	{name: "modes", body: `interface: {mode: macvlan}`},
 	{name: "vlan 1 and 4094", body: `vlan: {id: 4094, qos: 7, protocol: 802.1ad}`},
 	{name: "mode vlan with its VLAN", body: "interface: {mode: vlan}\nvlan: {id: 100}"},
 	{name: "partial layer: mode vlan while claim may add the VLAN", ctx: ValidationContext{Partial: true}, body: `interface: {mode: vlan}`},
@@ -205,7 +232,6 @@ var validateAccepts = []validateCase{
 	{name: "default routes of both families", body: "addresses: [192.0.2.10/24, \"2001:db8::10/64\"]\nroutes: [{destination: 0.0.0.0/0, gateway: 192.0.2.1}, {destination: \"::/0\", gateway: \"2001:db8::1\"}]"},
 	{name: "v6 link-local gateway without v6 address", body: "addresses: [192.0.2.10/24]\nroutes: [{destination: \"::/0\", gateway: \"fe80::1\"}]"},
 	{name: "gateway in second address's prefix", body: "addresses: [192.0.2.10/24, 198.51.100.10/24]\nroutes: [{destination: 0.0.0.0/0, gateway: 198.51.100.1}]"},
-	{name: "gateway reachability skipped with ipam", body: "ipam: {pool: signalling}\nroutes: [{destination: 0.0.0.0/0, gateway: 192.0.2.1}]"},
 	{name: "same destination in two tables", body: "routes: [{destination: 198.51.100.0/24}, {destination: 198.51.100.0/24, table: 100}]"},
 	{name: "route tables main and default", body: "routes: [{destination: 198.51.100.0/24, table: 254}, {destination: 203.0.113.0/24, table: 253}]"},
 	{name: "rule with only to", body: `rules: [{to: "2001:db8::/32", table: 100}]`},
@@ -214,6 +240,12 @@ var validateAccepts = []validateCase{
 	{name: "sriov driver names", body: `sriov: {driver: mlx5_core, linkState: disable}`},
 	{name: "partial layer: gateway without addresses", ctx: ValidationContext{Partial: true}, body: `routes: [{destination: 0.0.0.0/0, gateway: 192.0.2.1}]`},
 	{name: "partial layer: small MTU while claim may add IPv6", ctx: ValidationContext{Partial: true}, body: "interface: {mtu: 1200}\naddresses: [\"2001:db8::10/64\"]"},
+	{name: "vfio-pci with the PF's settings for the VF", body: "sriov: {driver: vfio-pci, trust: true, spoofCheck: false, minTxRateMbps: 1, maxTxRateMbps: 10, linkState: auto}\ninterface: {mac: \"02:00:00:00:00:01\", mode: passthrough}\nvlan: {id: 10, qos: 1, protocol: 802.1ad}"},
+	{name: "vfio-pci with empty lists and objects", body: "sriov: {driver: vfio-pci}\naddresses: []\nroutes: []\ninterface: {}"},
+	{name: "device on vfio-pci already, nothing for a netdev", ctx: ValidationContext{OnVFIO: true}, body: "vlan: {id: 10}\ninterface: {mac: \"02:00:00:00:00:01\"}"},
+	{name: "partial layer: vfio-pci with addresses while the claim may replace sriov", ctx: ValidationContext{Partial: true}, body: "sriov: {driver: vfio-pci}\naddresses: [192.0.2.10/24]"},
+	{name: "claim without its class: mode vlan while the class may bring the VLAN", ctx: ValidationContext{WithoutClass: true}, body: `interface: {mode: vlan}`},
+	{name: "claim without its class: gateway while the class may bring the addresses", ctx: ValidationContext{WithoutClass: true}, body: `routes: [{destination: 0.0.0.0/0, gateway: 192.0.2.1}]`},
 	{name: "partial layer: vrf named as interface", ctx: ValidationContext{Partial: true}, body: "interface: {name: blue}\nvrf: {name: blue, table: 1001}"},
 }
 

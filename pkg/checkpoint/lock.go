@@ -1,4 +1,4 @@
-package main
+package checkpoint
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"k8s.io/klog/v2"
 )
 
-// lockStateDir makes this process the only plugin using stateDir. Two plugins on one node
-// (a DaemonSet rolling update that surges, a second copy started by hand) would each keep
-// the checkpoint in memory and overwrite each other's writes, and both would answer the
-// runtime's NRI hooks. The lock is released by the kernel when the process exits, however
-// it exits, so a killed plugin never blocks its successor.
-func lockStateDir(ctx context.Context, stateDir string) (*os.File, error) {
+// LockStateDir makes this process the only plugin using stateDir, the directory of its
+// checkpoint. Two plugins on one node (a DaemonSet rolling update that surges, a second
+// copy started by hand) would each keep the checkpoint in memory and overwrite each
+// other's writes, and both would answer the runtime's NRI hooks. The lock is released by
+// the kernel when the process exits, however it exits, so a killed plugin never blocks its
+// successor. It waits for the lock until ctx ends; closing the file releases it.
+func LockStateDir(ctx context.Context, stateDir string) (*os.File, error) {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the state directory: %w", err)
 	}

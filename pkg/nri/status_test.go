@@ -6,47 +6,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/netclaim/netclaim/pkg/claimstatus"
-	"github.com/netclaim/netclaim/pkg/netdev"
 	"github.com/netclaim/netclaim/pkg/plan"
 )
-
-func TestAttachSpec_CarriesEveryPlanField(t *testing.T) {
-	d := plan.Device{
-		Request: "data", Pool: "node-a", Device: "pci-0000-3b-02-1",
-		Host:      plan.HostLink{Name: "ens1f0v1", PCIAddress: "0000:3b:02.1", HardwareAddr: "02:00:00:00:00:01", MTU: 1500},
-		Target:    plan.Interface{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:00:01"},
-		Addresses: []string{"10.1.0.10/24", "fd00:1::10/64"},
-		Routes: []plan.Route{
-			{Gateway: "10.1.0.1"},
-			{Destination: "10.200.0.0/16", Gateway: "10.1.0.1", Table: 100},
-			{Destination: "10.2.0.0/16"},
-		},
-	}
-	want := netdev.AttachSpec{
-		Link:      netdev.LinkRef{Name: "ens1f0v1", HardwareAddr: "02:00:00:00:00:01", PCIAddress: "0000:3b:02.1"},
-		Target:    netdev.Target{Name: "net1", MTU: 9000, HardwareAddr: "02:aa:00:00:00:01"},
-		Addresses: []string{"10.1.0.10/24", "fd00:1::10/64"},
-		Routes: []netdev.Route{
-			{Gateway: "10.1.0.1"},
-			{Destination: "10.200.0.0/16", Gateway: "10.1.0.1", Table: 100},
-			{Destination: "10.2.0.0/16"},
-		},
-	}
-	if diff := cmp.Diff(want, attachSpec(d)); diff != "" {
-		t.Errorf("attachSpec (-want +got):\n%s", diff)
-	}
-}
-
-func TestOriginal_RoundTripsBetweenNetdevAndPlan(t *testing.T) {
-	orig := netdev.Original{Name: "ens1f0v1", Index: 7, MTU: 1500, HardwareAddr: "02:00:00:00:00:01", Up: true}
-	p := toPlanOriginal(orig)
-	if diff := cmp.Diff(plan.Original{Name: "ens1f0v1", Index: 7, MTU: 1500, HardwareAddr: "02:00:00:00:00:01", Up: true}, p); diff != "" {
-		t.Errorf("toPlanOriginal (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(orig, toNetdevOriginal(p)); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
-	}
-}
 
 func TestReadyStatus_ReportsWhatThePodGot(t *testing.T) {
 	withMAC := plan.Device{Pool: "node-a", Device: "nic0",

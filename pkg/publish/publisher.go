@@ -1,6 +1,7 @@
-package main
+package publish
 
 import (
+	"cmp"
 	"context"
 	"reflect"
 	"sync"
@@ -8,21 +9,23 @@ import (
 
 	resourceapi "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/dynamic-resource-allocation/kubeletplugin"
 	"k8s.io/dynamic-resource-allocation/resourceslice"
 	"k8s.io/klog/v2"
 
-	"github.com/netclaim/netclaim/pkg/driver"
 	"github.com/netclaim/netclaim/pkg/inventory"
-	"github.com/netclaim/netclaim/pkg/publish"
 )
 
-// publisher rediscovers devices and turns them into ResourceSlices.
-type publisher struct {
-	hostRoot  string
+// Sink takes the resources to publish: kubeletplugin.Helper, which hands them to the
+// resourceslice controller.
+type Sink interface {
+	PublishResources(ctx context.Context, resources resourceslice.DriverResources) error
+}
+
+// Publisher rediscovers the node's devices and turns them into the node's pool.
+type Publisher struct {
 	nodeName  string
-	exclude   inventory.Exclusion
-	inventory *driver.Inventory
+	discovery inventory.Options
+	view      *inventory.View
 
 	mu sync.Mutex
 	// devices are what resources were built from.
@@ -31,13 +34,19 @@ type publisher struct {
 	attributes map[string]map[resourceapi.QualifiedName]resourceapi.DeviceAttribute
 }
 
-// rescan rediscovers devices; it reports whether the resources to publish changed.
-func (p *publisher) rescan(ctx context.Context) (bool, error) {
-	scanned, err := inventory.Discover(ctx, inventory.Options{HostRoot: p.hostRoot, Exclude: p.exclude})
+// NewPublisher publishes the devices discovery finds, as view keeps them, in a pool named
+// after nodeName. It publishes nothing before the first Rescan.
+func NewPublisher(nodeName string, discovery inventory.Options, view *inventory.View) *Publisher {
+	return &Publisher{nodeName: nodeName, discovery: discovery, view: view}
+}
+
+// Rescan rediscovers devices; it reports whether the resources to publish changed.
+func (p *Publisher) Rescan(ctx context.Context) (bool, error) {
+	scanned, err := inventory.Discover(ctx, p.discovery)
 	if err != nil {
 		return false, err
 	}
-	devices := p.inventory.Update(scanned)
+	devices := p.view.Update(scanned)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// Most rescans find the node as it was: comparing the device list is far cheaper than
@@ -46,7 +55,8 @@ func (p *publisher) rescan(ctx context.Context) (bool, error) {
 	if p.devices != nil && reflect.DeepEqual(p.devices, devices) {
 		return false, nil
 	}
-	res, err := publish.Resources(p.nodeName, devices, p.hostRoot)
+	// An empty HostRoot is the live host to discovery, and must be to Resources too.
+	res, err := Resources(p.nodeName, devices, cmp.Or(p.discovery.HostRoot, "/"))
 	if err != nil {
 		return false, err
 	}
@@ -59,8 +69,15 @@ func (p *publisher) rescan(ctx context.Context) (bool, error) {
 	return changed, nil
 }
 
-// deviceAttributes returns the attributes published for a device, for its metadata file.
-func (p *publisher) deviceAttributes(device string) map[resourceapi.QualifiedName]resourceapi.DeviceAttribute {
+// Resources returns what the last Rescan built.
+func (p *Publisher) Resources() resourceslice.DriverResources {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.resources
+}
+
+// DeviceAttributes returns the attributes published for a device, for its metadata file.
+func (p *Publisher) DeviceAttributes(device string) map[resourceapi.QualifiedName]resourceapi.DeviceAttribute {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.attributes[device]
@@ -78,17 +95,11 @@ func attributesByDevice(res resourceslice.DriverResources) map[string]map[resour
 	return byName
 }
 
-func (p *publisher) current() resourceslice.DriverResources {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.resources
-}
-
-// loop publishes the first scan, then rescans and republishes only on change, so an idle
-// node causes no API writes.
-func (p *publisher) loop(ctx context.Context, helper *kubeletplugin.Helper, every time.Duration) {
+// Run publishes the last scan, then rescans every interval and republishes only on
+// change, so an idle node causes no API writes. It returns when ctx ends.
+func (p *Publisher) Run(ctx context.Context, sink Sink, every time.Duration) {
 	logger := klog.FromContext(ctx)
-	if err := helper.PublishResources(ctx, p.current()); err != nil {
+	if err := sink.PublishResources(ctx, p.Resources()); err != nil {
 		logger.Error(err, "Publishing ResourceSlices failed")
 	}
 	ticker := time.NewTicker(every)
@@ -99,7 +110,7 @@ func (p *publisher) loop(ctx context.Context, helper *kubeletplugin.Helper, ever
 			return
 		case <-ticker.C:
 		}
-		changed, err := p.rescan(ctx)
+		changed, err := p.Rescan(ctx)
 		if err != nil {
 			logger.Error(err, "Rescanning devices failed; keeping the last published inventory")
 			continue
@@ -108,7 +119,7 @@ func (p *publisher) loop(ctx context.Context, helper *kubeletplugin.Helper, ever
 			continue
 		}
 		logger.Info("Devices changed, republishing")
-		if err := helper.PublishResources(ctx, p.current()); err != nil {
+		if err := sink.PublishResources(ctx, p.Resources()); err != nil {
 			logger.Error(err, "Publishing ResourceSlices failed")
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package checkpoint
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 func TestLockStateDir_SecondPluginWaitsForTheFirst(t *testing.T) {
 	dir := t.TempDir()
-	first, err := lockStateDir(context.Background(), dir)
+	first, err := LockStateDir(context.Background(), dir)
 	if err != nil {
 		t.Fatalf("first lock: %v", err)
 	}
@@ -17,7 +17,7 @@ func TestLockStateDir_SecondPluginWaitsForTheFirst(t *testing.T) {
 	// While the first holds it, a second gives up when its context ends.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if f, err := lockStateDir(ctx, dir); err == nil || !errors.Is(err, context.Canceled) {
+	if f, err := LockStateDir(ctx, dir); err == nil || !errors.Is(err, context.Canceled) {
 		if f != nil {
 			f.Close()
 		}
@@ -26,7 +26,7 @@ func TestLockStateDir_SecondPluginWaitsForTheFirst(t *testing.T) {
 
 	got := make(chan error, 1)
 	go func() {
-		f, err := lockStateDir(context.Background(), dir)
+		f, err := LockStateDir(context.Background(), dir)
 		if err == nil {
 			defer f.Close()
 		}
