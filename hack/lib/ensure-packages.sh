@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# shellcheck shell=bash
+# ensure-packages.sh: every make target installs the Debian packages it uses on first use,
+# so a fresh machine needs nothing installed by hand. Two ways to use it:
+#
+#   source hack/lib/ensure-packages.sh      (scripts)
+#   ensure_packages iptables runc           installs those of them that are not installed
+#   ensure_commands depmod=kmod cpio=cpio   installs PKG for each CMD not found (on PATH,
+#                                           or at CMD when it is an absolute path)
+#
+#   hack/lib/ensure-packages.sh PKG...      (Makefile recipes without a script of their own)
+#
+# Quiet when everything is there (one dpkg-query). Otherwise it prints
+# "installing: X Y (first use)" to stderr, refreshes the apt lists once (stale lists name
+# versions the mirror no longer has; NETCLAIM_APT_UPDATED=1 tells the scripts this one
+# starts that it is done) and installs without recommends. Not root: sudo when it needs no
+# password, else it stops and names the packages.
+
+# missing_packages PKG...: prints those of PKG that dpkg does not list as installed.
+missing_packages() {
+  local pkg status
+  for pkg in "$@"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [[ $status == installed ]] || echo "$pkg"
+  done
+}
+
+# as_root CMD...: runs CMD as root, through sudo -n when this is not root.
+as_root() {
+  if [[ $(id -u) == 0 ]]; then
+    "$@"
+  else
+    sudo -n "$@"
+  fi
+}
+
+ensure_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages "$@")
+  [[ ${#missing[@]} -gt 0 ]] || return 0
+  if [[ $(id -u) != 0 ]] && ! sudo -n true 2>/dev/null; then
+    echo "ERROR: this needs the Debian packages ${missing[*]}, and only root can install them;" \
+      "run it as root (it installs them itself) or install them first" >&2
+    return 1
+  fi
+  echo "installing: ${missing[*]} (first use)" >&2
+  # The lock timeout: another script (or unattended-upgrades) may be installing right now.
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300)
+  if [[ ${NETCLAIM_APT_UPDATED:-0} != 1 ]]; then
+    as_root "${apt[@]}" update >&2 || { echo "ERROR: apt-get update failed" >&2; return 1; }
+    export NETCLAIM_APT_UPDATED=1
+  fi
+  # apt-get -qq still prints dpkg's unpacking lines; they go to stderr with the rest.
+  as_root "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2 ||
+    { echo "ERROR: apt-get install ${missing[*]} failed (see above)" >&2; return 1; }
+}
+
+ensure_commands() {
+  local pair cmd pkgs=()
+  for pair in "$@"; do
+    cmd=${pair%%=*}
+    if [[ $cmd == /* ]]; then
+      [[ -x $cmd ]] && continue
+    else
+      command -v "$cmd" >/dev/null 2>&1 && continue
+    fi
+    pkgs+=("${pair#*=}")
+  done
+  [[ ${#pkgs[@]} -eq 0 ]] || ensure_packages "${pkgs[@]}"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  set -euo pipefail
+  ensure_packages "$@"
+fi
