@@ -13,8 +13,8 @@
 # Quiet when everything is there (one dpkg-query). Otherwise it prints
 # "installing: X Y (first use)" to stderr, refreshes the apt lists once (stale lists name
 # versions the mirror no longer has; NETCLAIM_APT_UPDATED=1 tells the scripts this one
-# starts that it is done) and installs without recommends. Not root: sudo when it needs no
-# password, else it stops and names the packages.
+# starts that it is done) and installs without recommends; apt's output is shown only when
+# it fails. Not root: sudo when it needs no password, else it stops and names the packages.
 
 # missing_packages PKG...: prints those of PKG that dpkg does not list as installed.
 missing_packages() {
@@ -44,15 +44,26 @@ ensure_packages() {
     return 1
   fi
   echo "installing: ${missing[*]} (first use)" >&2
-  # The lock timeout: another script (or unattended-upgrades) may be installing right now.
-  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300)
   if [[ ${NETCLAIM_APT_UPDATED:-0} != 1 ]]; then
-    as_root "${apt[@]}" update >&2 || { echo "ERROR: apt-get update failed" >&2; return 1; }
+    quiet_apt update || return 1
     export NETCLAIM_APT_UPDATED=1
   fi
-  # apt-get -qq still prints dpkg's unpacking lines; they go to stderr with the rest.
-  as_root "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2 ||
-    { echo "ERROR: apt-get install ${missing[*]} failed (see above)" >&2; return 1; }
+  quiet_apt install -y --no-install-recommends "${missing[@]}"
+}
+
+# quiet_apt ARGS...: apt-get ARGS as root, its output (dpkg prints every unpacked package
+# even with -qq) shown only when it fails. The lock timeout: another script, or
+# unattended-upgrades, may be installing right now.
+quiet_apt() {
+  local out rc=0
+  out=$(mktemp)
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 "$@" >"$out" 2>&1 || rc=$?
+  if [[ $rc != 0 ]]; then
+    cat "$out" >&2
+    echo "ERROR: apt-get $* failed (exit $rc)" >&2
+  fi
+  rm -f "$out"
+  return "$rc"
 }
 
 ensure_commands() {

@@ -52,10 +52,9 @@ install_backports_qemu() {
 	fi
 	# A fresh update even when ensure_packages made one: the backports list is new.
 	log "installing: qemu-system-x86 from bookworm-backports (first use)"
-	DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 update >&2
-	DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y \
-		--no-install-recommends -t bookworm-backports \
-		qemu-system-x86 qemu-system-data qemu-system-common seabios >&2
+	quiet_apt update
+	quiet_apt install -y --no-install-recommends -t bookworm-backports \
+		qemu-system-x86 qemu-system-data qemu-system-common seabios
 	qemu_is_new_enough || { log "qemu is still older than 10 after the install"; exit 1; }
 }
 
