@@ -3,12 +3,11 @@
 # ensure-packages.sh: every make target installs the Debian packages it uses on first use,
 # so a fresh machine needs nothing installed by hand. Two ways to use it:
 #
-#   source hack/lib/ensure-packages.sh      (scripts)
-#   ensure_packages iptables runc           installs those of them that are not installed
-#   ensure_commands depmod=kmod cpio=cpio   installs PKG for each CMD not found (on PATH,
-#                                           or at CMD when it is an absolute path)
-#
+#   source hack/lib/ensure-packages.sh; ensure_packages iptables runc    (scripts)
 #   hack/lib/ensure-packages.sh PKG...      (Makefile recipes without a script of their own)
+#
+# Packages, not commands, are checked: a script names the package whose files it uses
+# (/usr/lib/cni/bridge, /usr/sbin/runc), and dpkg answers for all of them at once.
 #
 # Quiet when everything is there (one dpkg-query). Otherwise it prints
 # "installing: X Y (first use)" to stderr, refreshes the apt lists once (stale lists name
@@ -17,11 +16,12 @@
 # it fails. Not root: sudo when it needs no password, else it stops and names the packages.
 
 # missing_packages PKG...: prints those of PKG that dpkg does not list as installed.
+# (dpkg-query fails when one of them is unknown; it still prints the others.)
 missing_packages() {
-  local pkg status
+  local installed pkg
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "$@" 2>/dev/null | awk '$2 == "installed" {print $1}' || true)
   for pkg in "$@"; do
-    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-    [[ $status == installed ]] || echo "$pkg"
+    grep -qxF -- "$pkg" <<<"$installed" || echo "$pkg"
   done
 }
 
@@ -64,20 +64,6 @@ quiet_apt() {
   fi
   rm -f "$out"
   return "$rc"
-}
-
-ensure_commands() {
-  local pair cmd pkgs=()
-  for pair in "$@"; do
-    cmd=${pair%%=*}
-    if [[ $cmd == /* ]]; then
-      [[ -x $cmd ]] && continue
-    else
-      command -v "$cmd" >/dev/null 2>&1 && continue
-    fi
-    pkgs+=("${pair#*=}")
-  done
-  [[ ${#pkgs[@]} -eq 0 ]] || ensure_packages "${pkgs[@]}"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
