@@ -12,13 +12,18 @@ FUZZTIME   ?= 10s
 E2E_NODES  ?= 3
 # make demo leaves the cluster up unless DEMO_KEEP=0.
 DEMO_KEEP  ?= 1
+# Every target installs the Debian packages it uses on first use (quiet when they are
+# there). Targets with a script do it in the script; the others call this. Go downloads
+# modules over HTTPS (ca-certificates).
+ENSURE     := hack/lib/ensure-packages.sh
 
 .PHONY: help build test unit lint fuzz demo inventory-demo bench bench-micro clean cluster-up cluster-down e2e-tools e2e vm-test
 
 help: ## list targets
-	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{gsub(/\$$\$$/, "$$", $$2); printf "  %-15s %s\n", $$1, $$2}'
 
 build: ## build netclaim-plugin and netclaimctl into bin/
+	@$(ENSURE) ca-certificates
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
@@ -42,6 +47,7 @@ image: image-builder ## the plugin image as $(IMAGE_TAR), tagged IMAGE (default 
 	@echo "image $(IMAGE) in $(IMAGE_TAR); import with: ctr -n k8s.io images import $(IMAGE_TAR)"
 
 image-builder:
+	@$(ENSURE) ca-certificates
 	@mkdir -p $(BIN)
 	cd hack/image && GOWORK=off GOFLAGS=-mod=readonly $(GO) build -trimpath -o $(BIN)/image-builder .
 
@@ -72,22 +78,27 @@ helm-lint: ## helm lint --strict the chart (default values and every toggle off)
 
 .PHONY: deploy-check
 deploy-check: manifests-check helm-lint ## CI: manifests fresh, chart lints, image builder + chart selector tests (hack/ modules)
+	@$(ENSURE) ca-certificates
 	@fmt=$$(gofmt -l hack); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	cd hack/image && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./...
 	cd hack/helm && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./...
 
 lint: ## gofmt and go vet
+	@$(ENSURE) git ca-certificates
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
 	cd test/e2e && $(GO) vet ./...
 	cd test/bench && $(GO) vet ./...
 
+# -race needs cgo: gcc and the C library headers.
 test: lint ## unit + netns tiers (netns tests need root; they skip with a reason otherwise)
+	@$(ENSURE) gcc libc6-dev
 	$(GO) test -count=1 -race ./...
 	cd test/e2e && $(GO) test -count=1 -race ./cmd/... ./nodeagent/... ./e2eutil/...
 	$(MAKE) --no-print-directory fuzz
 
 fuzz: ## run each fuzz target for FUZZTIME
+	@$(ENSURE) ca-certificates
 	@for t in $$(grep -rlE '^func Fuzz' --include='*_test.go' . | xargs -n1 dirname | sort -u); do \
 	  for f in $$(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)' $$t/*_test.go | awk '{print $$2}'); do \
 	    echo "fuzz $$t $$f ($(FUZZTIME))"; \
@@ -114,6 +125,7 @@ bench: ## attach vs the floor and the CNI path, prepare, discovery, rescan, RSS;
 	@test/bench/run.sh
 
 bench-micro: ## the packages' Go micro-benchmarks
+	@$(ENSURE) ca-certificates
 	$(GO) test -run='^$$' -bench=. -benchmem ./pkg/...
 
 e2e-tools: ## build (or reuse) the cached control-plane binaries

@@ -10,6 +10,9 @@
 # NETCLAIM_HELM_REBUILD=1 forces one.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../lib/ensure-packages.sh"
+# The module proxy is HTTPS (ca-certificates); flock serializes builds (util-linux).
+ensure_packages ca-certificates util-linux
 version=$(awk '$1=="helm.sh/helm/v4"{print $2; exit}' "$here/go.mod")
 [[ $version =~ ^v4\.[0-9]+\.[0-9]+$ ]] || { echo "helm build: no helm.sh/helm/v4 version in $here/go.mod" >&2; exit 1; }
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/netclaim/helm-$version

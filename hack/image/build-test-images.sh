@@ -8,10 +8,13 @@
 # Prints shell assignments on stdout (eval-able); progress goes to stderr:
 #   PAUSE_IMAGE_TAR=OUTDIR/pause.tar  PAUSE_IMAGE=registry.k8s.io/pause:3.10
 #   BUSYBOX_IMAGE_TAR=OUTDIR/busybox.tar  BUSYBOX_IMAGE=netclaim.local/busybox:v1
-# busybox comes from $BUSYBOX, else /bin/busybox (apt-get install busybox-static), else
-# `apt-get download busybox-static` unpacked under OUTDIR (no system change).
+# busybox comes from $BUSYBOX, else a static /bin/busybox: Debian's busybox-static,
+# installed on first use. When the dynamic busybox package is installed (busybox-static
+# would replace it), `apt-get download busybox-static` is unpacked under OUTDIR instead.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../lib/ensure-packages.sh"
+ensure_packages ca-certificates  # the Go module proxy is HTTPS
 [[ $# -eq 1 ]] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
@@ -26,6 +29,15 @@ log() { printf '[test-images %s] %s\n' "$(date +%T)" "$*" >&2; }
 find_busybox() {
   if [[ -n ${BUSYBOX:-} ]]; then echo "$BUSYBOX"; return; fi
   if [[ -x /bin/busybox ]] && file_is_static /bin/busybox; then echo /bin/busybox; return; fi
+  if [[ -z $(missing_packages busybox) ]] || ! ensure_packages busybox-static; then
+    download_busybox
+    return
+  fi
+  echo /bin/busybox
+}
+
+# download_busybox unpacks Debian's busybox-static under OUTDIR without installing it.
+download_busybox() {
   local unpack=$tools/busybox-static
   if [[ ! -x $unpack/bin/busybox ]]; then
     log "no static /bin/busybox; fetching Debian's busybox-static package into $unpack"

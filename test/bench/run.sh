@@ -4,8 +4,10 @@
 #
 # What it needs, and where it gets it:
 #   root                      the attach benchmark creates network namespaces and veths
-#   strace                    counts netlink sockets, setns calls and execs per operation
-#   Debian's CNI plugins      /usr/lib/cni (apt-get install containernetworking-plugins)
+#   Debian packages           installed on first use: strace (counts netlink sockets, setns
+#                             calls and execs per operation), containernetworking-plugins
+#                             (Debian's CNI plugins in /usr/lib/cni, the CNI path measured),
+#                             ca-certificates (the Go module proxy is HTTPS)
 #   upstream CNI plugins      host-device, tuning and static from github.com/containernetworking/
 #                             plugins (CNI_PLUGINS_VERSION, default: the latest v1.x on the module
 #                             proxy), built once into ${XDG_CACHE_HOME:-$HOME/.cache}/netclaim/cni-<version>
@@ -30,9 +32,10 @@ die() {
 }
 
 [[ $(id -u) == 0 ]] || die "must run as root: the attach benchmark creates network namespaces"
-command -v strace >/dev/null || die "strace is required to count sockets per operation (apt-get install strace)"
+source "$repo/hack/lib/ensure-packages.sh"
+ensure_packages strace containernetworking-plugins ca-certificates
 for p in host-device tuning static; do
-  [[ -x /usr/lib/cni/$p ]] || die "/usr/lib/cni/$p missing: apt-get install containernetworking-plugins"
+  [[ -x /usr/lib/cni/$p ]] || die "/usr/lib/cni/$p missing although containernetworking-plugins is installed"
 done
 case $out in
   "" | / | "$repo" | "$HOME") die "BENCH_OUT=$out: use a folder of its own" ;;

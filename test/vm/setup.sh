@@ -3,7 +3,8 @@
 # the cache directory that holds the kernel and netdevsim.ko.
 #
 #   host tools   qemu-system-x86 >= 10 (bookworm-backports), busybox-static, kmod,
-#                cpio, gcc-12 + make (only to build netdevsim)
+#                cpio, xz-utils (the kernel source tarball), gcc-12 + make + binutils
+#                (only to build and strip netdevsim); installed on first use
 #   cache        ${XDG_CACHE_HOME:-$HOME/.cache}/netclaim/vm-<kver>/
 #                  kroot/        the unpacked linux-image package (vmlinuz + modules)
 #                  netdevsim.ko  built out of tree against the same kernel
@@ -17,25 +18,17 @@
 # unpacked into the cache with dpkg -x, so the host's own kernel stays alone.
 # Progress goes to stderr; stdout is only the cache path (run.sh reads it).
 set -euo pipefail
+source "$(dirname "$0")/../../hack/lib/ensure-packages.sh"
 
 log() { echo "vm-setup: $*" >&2; }
 
-# ensure_host_tools installs what is missing. qemu must be 10 or newer: that is
-# the first release that emulates igb (82576) with SR-IOV, which gives the tier
-# real VFs bound to a real VF driver.
+# ensure_host_tools installs what is missing. The initramfs needs the static
+# busybox: nothing else is in it to resolve a dynamically linked one's
+# libraries. qemu must be 10 or newer: that is the first release that emulates
+# igb (82576) with SR-IOV, which gives the tier real VFs bound to a real VF
+# driver.
 ensure_host_tools() {
-	local need=()
-	# The initramfs needs the static busybox: nothing else is in it to
-	# resolve a dynamically linked one's libraries.
-	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need+=(busybox-static)
-	command -v depmod >/dev/null || need+=(kmod)
-	command -v cpio >/dev/null || need+=(cpio)
-	command -v gcc-12 >/dev/null || need+=(gcc-12)
-	command -v make >/dev/null || need+=(make)
-	if [ ${#need[@]} -gt 0 ]; then
-		log "installing ${need[*]}"
-		apt-get install -y -q --no-install-recommends "${need[@]}" >&2
-	fi
+	ensure_packages busybox-static kmod cpio xz-utils gcc-12 make binutils
 	if ! qemu_is_new_enough; then
 		install_backports_qemu
 	fi
@@ -57,11 +50,11 @@ install_backports_qemu() {
 		log "adding bookworm-backports to $list (qemu 10 lives there)"
 		echo 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main' > "$list"
 	fi
-	log "apt-get update"
-	apt-get update -q >&2
-	log "installing qemu-system-x86 from bookworm-backports"
-	apt-get install -y -q --no-install-recommends -t bookworm-backports \
-		qemu-system-x86 qemu-system-data qemu-system-common seabios >&2
+	# A fresh update even when ensure_packages made one: the backports list is new.
+	log "installing: qemu-system-x86 from bookworm-backports (first use)"
+	quiet_apt update
+	quiet_apt install -y --no-install-recommends -t bookworm-backports \
+		qemu-system-x86 qemu-system-data qemu-system-common seabios
 	qemu_is_new_enough || { log "qemu is still older than 10 after the install"; exit 1; }
 }
 

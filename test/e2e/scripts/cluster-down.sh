@@ -12,6 +12,7 @@ quiet=0
 say() { [[ $quiet == 1 ]] || log "$@"; }
 require_root
 check_run_dir
+ensure_packages iproute2  # ip netns
 
 # stop_all PID...: stops every given process of ours (see stop_owned in lib.sh).
 stop_all() { stop_owned ours say "$@"; }

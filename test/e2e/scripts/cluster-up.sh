@@ -31,9 +31,9 @@ require_root
 check_run_dir
 # NODES=0: the control plane alone, e.g. for the real node of make e2e-node (node-up.sh).
 [[ $NODES =~ ^(0|[1-9][0-9]?)$ ]] || die "NODES must be 0..99, got '$NODES'"
-for tool in ip nsenter setsid openssl curl flock go ss; do
-  command -v "$tool" >/dev/null || die "$tool is required (Debian: iproute2, util-linux, openssl, curl, golang)"
-done
+# ip, ss: iproute2; nsenter, setsid, flock: util-linux; keys: openssl; readiness probes: curl.
+ensure_packages iproute2 util-linux openssl curl
+command -v go >/dev/null || die "go is required (Go 1.26 or newer, https://go.dev/dl)"
 started=$SECONDS
 
 if [[ -e $RUN ]]; then

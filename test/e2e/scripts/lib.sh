@@ -10,6 +10,8 @@
 #                       ports plus 20000 / 10000, so a real cluster on this host is not hit.
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+# ensure_packages: each script installs the Debian packages it uses on first use.
+source "$REPO_ROOT/hack/lib/ensure-packages.sh"
 RUN=${NETCLAIM_E2E_RUN:-/run/netclaim-e2e}
 NAME=${NETCLAIM_E2E_NAME:-nc}
 NODES=${NODES:-3}

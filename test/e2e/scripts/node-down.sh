@@ -11,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/node-lib.sh"
 require_root
 check_node_run_dir
+ensure_packages "${NODE_HOST_PACKAGES[@]}"
 errors=0
 warn() { log "$*"; errors=1; }
 

@@ -56,6 +56,11 @@ NODE_HOST_PATHS=(/var/log/containers /var/log/pods /run/containerd /var/lib/cni 
 
 NODE_PROCESS_NAMES=(containerd kubelet containerd-shim-runc-v2)
 
+# What node-up.sh and node-down.sh run on the host: ip (iproute2); nsenter, setsid,
+# findmnt, mount (util-linux, mount); sysctl (procps); iptables-save/-restore (iptables);
+# nft (nftables), so node_state sees rules made through either.
+NODE_HOST_PACKAGES=(iproute2 util-linux mount procps iptables nftables)
+
 check_node_run_dir() {
   [[ $NODE_RUN == /* ]] || die "NETCLAIM_NODE_RUN must be an absolute path, got '$NODE_RUN'"
   case ${NODE_RUN%/} in

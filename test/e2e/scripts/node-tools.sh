@@ -4,7 +4,7 @@
 #                       list of its own (the host's apt sources and lists are untouched)
 #                       and unpacked with dpkg -x into a cache:
 #                       ${XDG_CACHE_HOME:-~/.cache}/netclaim/containerd-1.7.24/usr/bin
-#   runc, containernetworking-plugins   Debian bookworm packages (apt-get install)
+#   runc, containernetworking-plugins   Debian bookworm packages, installed on first use
 #   kubelet             built with the control plane by test/e2e/tools/build.sh
 # Prints the kubelet's bin directory on stdout (the control plane's, cached).
 set -euo pipefail
@@ -31,18 +31,8 @@ fetch_containerd() {
   "$CONTAINERD_BIN/containerd" --version >&2
 }
 
-# Debian bookworm's runc 1.1.5 and plugins 1.1.1 are what containerd 1.7.24 needs.
-install_debs() {
-  local missing=()
-  [[ -x $RUNC ]] || missing+=(runc)
-  [[ -x $CNI_BIN/bridge && -x $CNI_BIN/host-local ]] || missing+=(containernetworking-plugins)
-  [[ ${#missing[@]} -eq 0 ]] && return 0
-  log "installing ${missing[*]} (Debian bookworm)"
-  apt-get -q install -y --no-install-recommends "${missing[@]}" >&2 ||
-    { apt-get -q update >&2 && apt-get -q install -y --no-install-recommends "${missing[@]}" >&2; } ||
-    die "apt-get install ${missing[*]} failed"
-}
-
 fetch_containerd
-install_debs
+# Debian bookworm's runc 1.1.5 ($RUNC) and CNI plugins 1.1.1 (bridge, host-local in
+# $CNI_BIN) are what containerd 1.7.24 needs.
+ensure_packages runc containernetworking-plugins
 "$E2E_DIR/tools/build.sh"

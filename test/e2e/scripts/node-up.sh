@@ -22,9 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/node-lib.sh"
 require_root
 check_node_run_dir
-for tool in ip nsenter setsid findmnt sysctl iptables-save; do
-  command -v "$tool" >/dev/null || die "$tool is required"
-done
+ensure_packages "${NODE_HOST_PACKAGES[@]}"
 [[ -f $RUN/kubeconfig ]] || die "no control plane in $RUN: start it first (test/e2e/scripts/cluster-up.sh)"
 started=$SECONDS
 

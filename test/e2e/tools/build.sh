@@ -12,6 +12,9 @@
 # to force one.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../../../hack/lib/ensure-packages.sh"
+# The module proxy is HTTPS (ca-certificates); flock serializes builds (util-linux).
+ensure_packages ca-certificates util-linux
 version=$(awk '$1=="require" && $2=="k8s.io/kubernetes"{print $3; exit}' "$here/k8s/go.mod")
 [[ $version =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || { echo "build: no k8s.io/kubernetes version in $here/k8s/go.mod" >&2; exit 1; }
 minor=${BASH_REMATCH[1]}
