@@ -119,7 +119,7 @@ inventory-demo: build ## print the ResourceSlices of a synthetic example host an
 	@echo; echo "== This host (live sysfs + netlink) =="
 	$(BIN)/netclaimctl inventory -o table
 	@echo; echo "== Validating the example NetworkConfigs in demo/ =="
-	$(BIN)/netclaimctl validate -f demo/deviceclasses.yaml -f demo/claims.yaml
+	$(BIN)/netclaimctl validate -f demo/deviceclasses.yaml -f demo/claims.yaml -f demo/pods.yaml
 
 bench: ## attach vs the floor and the CNI path, prepare, discovery, rescan, RSS; key=value figures (root; docs/benchmarks.md)
 	@test/bench/run.sh

@@ -28,20 +28,21 @@ func newValidateCommand() *cobra.Command {
 	var files []string
 	cmd := &cobra.Command{
 		Use:   "validate -f FILE [-f FILE ...]",
-		Short: "Check NetworkConfigs, DeviceClasses and ResourceClaims offline",
+		Short: "Check NetworkConfigs, DeviceClasses, ResourceClaims and Pods offline",
 		Long: `Check netclaim.dev configs the way the driver does at prepare, without a cluster.
 
 Each FILE ('-' for standard input) holds YAML or JSON documents separated by '---':
 NetworkConfigs, and resource.k8s.io/v1 DeviceClasses, ResourceClaims and
-ResourceClaimTemplates (or a List of them). Every opaque config whose driver is
+ResourceClaimTemplates, and v1 Pods (or a List of them). Every opaque config whose driver is
 netclaim.dev is decoded strictly and validated on its own; configs of other drivers are
 skipped. Each request of a claim is then validated with the config the driver would merge
 for it (class first, then claim) when its DeviceClass is given in the same run, or with
 the claim's configs alone otherwise, and the interface names all requests of the claim
-would get in the pod (after defaults) must be unique. These are the driver's own checks
-(v1alpha1's Validate and ValidateClaimInterfaces), so they refuse what prepare refuses with
-the same messages; only what needs the device (its MTU, kind, PF and driver) and the
-pod's other claims are left to the driver.
+would get in the pod (after defaults) must be unique; for a Pod, across all its claims
+and templates given in the same run. These are the driver's own checks (v1alpha1's
+Validate and Validate(Pod)ClaimInterfaces), so they refuse what prepare refuses with the
+same messages; only what needs the device (its MTU, kind, PF and driver) is left to the
+driver.
 
 Exits with an error when any document or config is invalid.`,
 		Args: cobra.NoArgs,
@@ -71,6 +72,7 @@ func validateFiles(out io.Writer, stdin io.Reader, files []string) error {
 		}
 	}
 	v.checkMergedClaims()
+	v.checkPods()
 	return v.result()
 }
 
@@ -119,10 +121,15 @@ type claimConfigs struct {
 	label string
 	// id names the claim in messages about its interfaces, as the driver does:
 	// namespace/name, or name when the file gives no namespace.
-	id       string
+	id string
+	// kind and meta find the claim from a Pod's resourceClaims.
+	kind     string
+	meta     metav1.ObjectMeta
 	requests []requestClass
 	configs  []claimConfig
 	valid    bool
+	// merged are the requests with their merged configs, set by checkMergedClaims.
+	merged []v1alpha1.ClaimRequest
 }
 
 // requestClass is a request, or a subrequest as "request/subrequest", its DeviceClass
@@ -136,6 +143,7 @@ type configValidator struct {
 	out      io.Writer
 	classes  map[string]classConfigs
 	claims   []claimConfigs
+	pods     []podClaims
 	checked  int
 	problems int
 }
@@ -161,6 +169,8 @@ func (v *configValidator) checkDocument(ref string, doc []byte) {
 		v.checkNetworkConfig(ref, data)
 	case tm.Kind == "List" && tm.APIVersion == "v1":
 		v.checkList(ref, data)
+	case tm.Kind == "Pod" && tm.APIVersion == "v1":
+		v.readPod(ref, data)
 	case tm.Kind == "DeviceClass" || tm.Kind == "ResourceClaim" || tm.Kind == "ResourceClaimTemplate":
 		if want := resourceapi.SchemeGroupVersion.String(); tm.APIVersion != want {
 			v.reportError(ref, fmt.Errorf("%s has apiVersion %q: netclaimctl reads %s only", tm.Kind, tm.APIVersion, want))
@@ -169,7 +179,7 @@ func (v *configValidator) checkDocument(ref string, doc []byte) {
 		v.checkResourceObject(ref, tm.Kind, data)
 	default:
 		v.reportError(ref, fmt.Errorf("kind %q (apiVersion %q) is not one netclaimctl validates: "+
-			"give NetworkConfig, DeviceClass, ResourceClaim, ResourceClaimTemplate or a List of them", tm.Kind, tm.APIVersion))
+			"give NetworkConfig, DeviceClass, ResourceClaim, ResourceClaimTemplate, Pod or a List of them", tm.Kind, tm.APIVersion))
 	}
 }
 
@@ -235,12 +245,12 @@ func (v *configValidator) checkResourceObject(ref, kind string, data []byte) {
 	case "ResourceClaim":
 		var rc resourceapi.ResourceClaim
 		if err = sigsjson.UnmarshalCaseSensitivePreserveInts(data, &rc); err == nil {
-			v.checkClaimSpec(objectLabel(kind, rc.Name, ref), claimID(rc.ObjectMeta), &rc.Spec)
+			v.checkClaimSpec(kind, rc.ObjectMeta, objectLabel(kind, rc.Name, ref), &rc.Spec)
 		}
 	case "ResourceClaimTemplate":
 		var rct resourceapi.ResourceClaimTemplate
 		if err = sigsjson.UnmarshalCaseSensitivePreserveInts(data, &rct); err == nil {
-			v.checkClaimSpec(objectLabel(kind, rct.Name, ref), claimID(rct.ObjectMeta), &rct.Spec.Spec)
+			v.checkClaimSpec(kind, rct.ObjectMeta, objectLabel(kind, rct.Name, ref), &rct.Spec.Spec)
 		}
 	}
 	if err != nil {
@@ -275,8 +285,8 @@ func (v *configValidator) checkDeviceClass(label string, dc *resourceapi.DeviceC
 	v.classes[dc.Name] = class
 }
 
-func (v *configValidator) checkClaimSpec(label, id string, spec *resourceapi.ResourceClaimSpec) {
-	claim := claimConfigs{label: label, id: id, valid: true, requests: requestClasses(spec.Devices.Requests)}
+func (v *configValidator) checkClaimSpec(kind string, meta metav1.ObjectMeta, label string, spec *resourceapi.ResourceClaimSpec) {
+	claim := claimConfigs{label: label, id: claimID(meta), kind: kind, meta: meta, valid: true, requests: requestClasses(spec.Devices.Requests)}
 	for i, c := range spec.Devices.Config {
 		cfg, ok := v.checkOpaque(fmt.Sprintf("%s config[%d] (requests: %s)", label, i, requestList(c.Requests)), c.Opaque)
 		claim.valid = claim.valid && ok
@@ -344,7 +354,7 @@ func (v *configValidator) checkOpaque(label string, opaque *resourceapi.OpaqueDe
 // Claims with a layer already reported invalid are skipped, so each problem is reported
 // once.
 func (v *configValidator) checkMergedClaims() {
-	for _, claim := range v.claims {
+	for i, claim := range v.claims {
 		if !claim.valid {
 			continue
 		}
@@ -352,6 +362,7 @@ func (v *configValidator) checkMergedClaims() {
 		for _, req := range claim.requests {
 			requests = append(requests, v1alpha1.ClaimRequest{Name: req.name, Count: req.count, Config: v.checkRequest(claim, req)})
 		}
+		v.claims[i].merged = requests
 		for _, e := range v1alpha1.ValidateClaimInterfaces(claim.id, requests) {
 			v.problems++
 			fmt.Fprintf(v.out, "%s request %s: %s\n", claim.label, e.Request, oneLine(e.Err.Error()))

@@ -237,8 +237,15 @@ spec:
 		},
 		{
 			name:  "unknown kind",
-			input: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n",
-			want:  []string{`- document 1: kind "Pod" (apiVersion "v1") is not one netclaimctl validates`},
+			input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\n",
+			want:  []string{`- document 1: kind "ConfigMap" (apiVersion "v1") is not one netclaimctl validates`},
+		},
+		{
+			name: "two claims of one pod name the same interface",
+			input: podClaimNamed("a", "data0") + "---\n" + podTemplateNamed("b", "data0") +
+				"---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\n" +
+				"spec:\n  containers: [{name: c, image: x}]\n  resourceClaims:\n  - {name: one, resourceClaimName: a}\n  - {name: two, resourceClaimTemplateName: b}\n",
+			want: []string{`Pod/p claim ns/b request r: interface.name: Duplicate value: "data0": claim ns/a request r already names its interface data0 in this pod`},
 		},
 		{
 			name:  "older resource API version",
@@ -325,5 +332,57 @@ func TestValidate_MissingClassIsNoted(t *testing.T) {
 	want := "NOTE ResourceClaim/sig request nic: DeviceClass/signalling was not given; add it with -f to check the merged config"
 	if !strings.Contains(out, want) {
 		t.Errorf("want %q in\n%s", want, out)
+	}
+}
+
+// podClaimNamed is a ResourceClaim in namespace ns with one request r whose interface is
+// named; podTemplateNamed the same as a template.
+func podClaimNamed(name, ifName string) string {
+	return "apiVersion: resource.k8s.io/v1\nkind: ResourceClaim\nmetadata: {name: " + name + ", namespace: ns}\n" + claimSpecNamed("", ifName)
+}
+
+func podTemplateNamed(name, ifName string) string {
+	return "apiVersion: resource.k8s.io/v1\nkind: ResourceClaimTemplate\nmetadata: {name: " + name + ", namespace: ns}\nspec:\n" + claimSpecNamed("  ", ifName)
+}
+
+func claimSpecNamed(indent, ifName string) string {
+	lines := []string{
+		"spec:",
+		"  devices:",
+		"    requests: [{name: r, exactly: {deviceClassName: net}}]",
+		"    config:",
+		"    - opaque:",
+		"        driver: netclaim.dev",
+		"        parameters: {apiVersion: netclaim.dev/v1alpha1, kind: NetworkConfig, interface: {name: " + ifName + "}}",
+	}
+	return indent + strings.Join(lines, "\n"+indent) + "\n"
+}
+
+func TestValidate_PodWithDistinctOrDefaultNamesPasses(t *testing.T) {
+	pod := "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\n" +
+		"spec:\n  containers: [{name: c, image: x}]\n  resourceClaims:\n  - {name: one, resourceClaimName: a}\n  - {name: two, resourceClaimTemplateName: b}\n"
+	for name, input := range map[string]string{
+		"distinct names":              podClaimNamed("a", "data0") + "---\n" + podTemplateNamed("b", "data1") + pod,
+		"explicit net1 and a default": podClaimNamed("a", "net1") + "---\n" + strings.Replace(podTemplateNamed("b", "x"), "interface: {name: x}", "interface: {mtu: 1500}", 1) + pod,
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := runValidate(t, input)
+			if err != nil {
+				t.Fatalf("want no error, got %v; output:\n%s", err, out)
+			}
+		})
+	}
+}
+
+func TestValidate_PodWhoseClaimIsMissingIsNoted(t *testing.T) {
+	input := podClaimNamed("a", "data0") + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\n" +
+		"spec:\n  containers: [{name: c, image: x}]\n  resourceClaims:\n  - {name: one, resourceClaimName: a}\n  - {name: two, resourceClaimName: gone}\n"
+	out, err := runValidate(t, input)
+	if err != nil {
+		t.Fatalf("want no error, got %v; output:\n%s", err, out)
+	}
+	want := "NOTE Pod/p resourceClaims two: ResourceClaim/gone was not given; add it with -f to check the pod's interface names"
+	if !hasLinePrefix(strings.Split(strings.TrimSpace(out), "\n"), want) {
+		t.Errorf("no line %q; output:\n%s", want, out)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // Explicit names are taken first (those of claims prepared earlier for the pod too), then
 // unnamed interfaces get net1, net2, ... in the order of the call's claims and their
 // results, skipping taken names. The API's AssignInterfaceNames and
-// ValidatePodInterfaces do both, as `netclaimctl validate` does for one claim.
+// ValidatePodInterfaces do both, as `netclaimctl validate` does for a claim or a Pod.
 func (d *Driver) assignInterfaceNames(fresh []*pendingClaim) map[types.UID]error {
 	failed := map[types.UID]error{}
 	for _, claims := range groupByPod(fresh) {

@@ -167,3 +167,26 @@ func TestValidateClaimInterfaces_FindsClashesAfterDefaultsAcrossRequests(t *test
 		})
 	}
 }
+
+func TestValidatePodClaimInterfaces_FindsClashesBetweenClaimsOfOnePod(t *testing.T) {
+	named := func(name string) *NetworkConfig {
+		return &NetworkConfig{Interface: &InterfaceConfig{Name: &name}}
+	}
+	claims := []PodClaim{
+		{Claim: "ns/a", Requests: []ClaimRequest{{Name: "r", Count: 1, Config: named("data0")}, {Name: "s", Count: 1}}},
+		// Request r of claim b has the same name as request r of claim a: two claims, two
+		// groups, so no alternative hides it; its unnamed request s gets net2 after a's s.
+		{Claim: "ns/b", Requests: []ClaimRequest{{Name: "r", Count: 1, Config: named("data0")}, {Name: "s", Count: 1}}},
+	}
+	errs := ValidatePodClaimInterfaces(claims)
+	if len(errs) != 1 {
+		t.Fatalf("got %d errors, want 1: %v", len(errs), errs)
+	}
+	want := `ns/b r: interface.name: Duplicate value: "data0": claim ns/a request r already names its interface data0 in this pod`
+	if got := errs[0].Claim + " " + errs[0].Request + ": " + errs[0].Err.Error(); !strings.HasPrefix(got, want) {
+		t.Errorf("error = %q, want it to start with %q", got, want)
+	}
+	if errs := ValidateClaimInterfaces("ns/b", claims[1].Requests); len(errs) != 0 {
+		t.Errorf("claim b alone: want no errors, got %v", errs)
+	}
+}
