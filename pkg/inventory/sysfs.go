@@ -87,8 +87,8 @@ func readOptionalInt(path string) (value int, ok bool, err error) {
 }
 
 // LinkBase is the last element of a sysfs symlink's target (a driver, an IOMMU group, a
-// PF), or "" when the link does not exist. pkg/driver reads the same links when it
-// rebinds a VF.
+// PF), or "" when the link does not exist. pkg/pcibind keeps its own five-line copy
+// rather than import discovery.
 func LinkBase(path string) (string, error) {
 	target, err := os.Readlink(path)
 	if errors.Is(err, fs.ErrNotExist) {

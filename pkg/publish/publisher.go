@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"cmp"
 	"context"
 	"reflect"
 	"sync"
@@ -55,8 +54,7 @@ func (p *Publisher) Rescan(ctx context.Context) (bool, error) {
 	if p.devices != nil && reflect.DeepEqual(p.devices, devices) {
 		return false, nil
 	}
-	// An empty HostRoot is the live host to discovery, and must be to Resources too.
-	res, err := Resources(p.nodeName, devices, cmp.Or(p.discovery.HostRoot, "/"))
+	res, err := Resources(p.nodeName, devices, p.discovery.HostRoot)
 	if err != nil {
 		return false, err
 	}

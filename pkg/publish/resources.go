@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -14,8 +15,8 @@ import (
 )
 
 // Resources describes a node's devices as one pool named after the node. sysRoot is the
-// host root the devices were discovered under ("/" on a live host); its sys/ folder
-// answers the PCIe root of each PCI device. The result depends only on its inputs, in
+// host root the devices were discovered under ("/" or "" on a live host, as for
+// discovery); its sys/ folder answers the PCIe root of each PCI device. The result depends only on its inputs, in
 // device name order, so that publishing an unchanged rescan writes nothing to the API.
 func Resources(nodeName string, devs []inventory.Device, sysRoot string) (resourceslice.DriverResources, error) {
 	if nodeName == "" {
@@ -23,7 +24,7 @@ func Resources(nodeName string, devs []inventory.Device, sysRoot string) (resour
 	}
 	sorted := slices.Clone(devs)
 	slices.SortFunc(sorted, func(a, b inventory.Device) int { return strings.Compare(a.Name, b.Name) })
-	sysfs := deviceattribute.WithFSFromRoot(filepath.Join(sysRoot, "sys"))
+	sysfs := deviceattribute.WithFSFromRoot(filepath.Join(cmp.Or(sysRoot, "/"), "sys"))
 	devices := make([]resourceapi.Device, 0, len(sorted))
 	for i, d := range sorted {
 		if i > 0 && sorted[i-1].Name == d.Name {
