@@ -128,8 +128,10 @@ type claimConfigs struct {
 	requests []requestClass
 	configs  []claimConfig
 	valid    bool
-	// merged are the requests with their merged configs, set by checkMergedClaims.
-	merged []v1alpha1.ClaimRequest
+	// merged are the requests with their merged configs and nameErrs the interface-name
+	// clashes among them, both set by checkMergedClaims.
+	merged   []v1alpha1.ClaimRequest
+	nameErrs []v1alpha1.RequestError
 }
 
 // requestClass is a request, or a subrequest as "request/subrequest", its DeviceClass
@@ -363,7 +365,8 @@ func (v *configValidator) checkMergedClaims() {
 			requests = append(requests, v1alpha1.ClaimRequest{Name: req.name, Count: req.count, Config: v.checkRequest(claim, req)})
 		}
 		v.claims[i].merged = requests
-		for _, e := range v1alpha1.ValidateClaimInterfaces(claim.id, requests) {
+		v.claims[i].nameErrs = v1alpha1.ValidateClaimInterfaces(claim.id, requests)
+		for _, e := range v.claims[i].nameErrs {
 			v.problems++
 			fmt.Fprintf(v.out, "%s request %s: %s\n", claim.label, e.Request, oneLine(e.Err.Error()))
 		}

@@ -36,18 +36,20 @@ func (v *configValidator) readPod(ref string, data []byte) {
 func (v *configValidator) checkPods() {
 	for _, pod := range v.pods {
 		var claims []v1alpha1.PodClaim
+		reported := map[string][]v1alpha1.RequestError{}
 		for _, ref := range pod.claims {
 			claim, ok := v.podClaim(pod, ref)
 			if !ok || !claim.valid {
 				continue
 			}
 			claims = append(claims, v1alpha1.PodClaim{Claim: claim.id, Requests: claim.merged})
+			reported[claim.id] = claim.nameErrs
 		}
 		if len(claims) < 2 {
 			continue
 		}
 		for _, e := range v1alpha1.ValidatePodClaimInterfaces(claims) {
-			if reportedWithClaim(e, requestsOf(claims, e.Claim)) {
+			if slices.ContainsFunc(reported[e.Claim], sameRequestError(e)) {
 				continue
 			}
 			v.problems++
@@ -76,19 +78,10 @@ func (v *configValidator) podClaim(pod podClaims, ref corev1.PodResourceClaim) (
 	return claimConfigs{}, false
 }
 
-// reportedWithClaim says whether the clash is one within the claim, which
+// sameRequestError matches the clash e among a claim's own clashes, which
 // checkMergedClaims reported already.
-func reportedWithClaim(e v1alpha1.RequestError, requests []v1alpha1.ClaimRequest) bool {
-	return slices.ContainsFunc(v1alpha1.ValidateClaimInterfaces(e.Claim, requests), func(own v1alpha1.RequestError) bool {
+func sameRequestError(e v1alpha1.RequestError) func(v1alpha1.RequestError) bool {
+	return func(own v1alpha1.RequestError) bool {
 		return own.Request == e.Request && own.Err.Error() == e.Err.Error()
-	})
-}
-
-func requestsOf(claims []v1alpha1.PodClaim, claim string) []v1alpha1.ClaimRequest {
-	for _, c := range claims {
-		if c.Claim == claim {
-			return c.Requests
-		}
 	}
-	return nil
 }
